@@ -1,0 +1,121 @@
+#include "bench/bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/commands.h"
+
+/* One row per benchmark; each lives in bench/bench_NAME.c. */
+static const kw_bench benches[] = {
+    {0},
+};
+
+void kw_bench_row_add(kw_bench_result *r, const char *metric, double value, const char *unit,
+                      double ratio, const char *reference)
+{
+    if (r->nrows >= KW_BENCH_MAX_ROWS)
+        return;
+    kw_bench_row *row = &r->rows[r->nrows++];
+    snprintf(row->metric, sizeof row->metric, "%s", metric);
+    snprintf(row->unit, sizeof row->unit, "%s", unit ? unit : "");
+    snprintf(row->reference, sizeof row->reference, "%s", reference ? reference : "");
+    row->value = value;
+    row->ratio = ratio;
+}
+
+double kw_bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static json_t *rows_json(const kw_bench_result *r)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < r->nrows; i++) {
+        const kw_bench_row *row = &r->rows[i];
+        json_array_append_new(arr, json_pack("{s:s,s:f,s:s,s:f,s:s}", "metric", row->metric, "value",
+                                             row->value, "unit", row->unit, "ratio", row->ratio,
+                                             "reference", row->reference));
+    }
+    return arr;
+}
+
+static void print_table(const char *name, const kw_bench_result *r)
+{
+    for (int i = 0; i < r->nrows; i++) {
+        const kw_bench_row *row = &r->rows[i];
+        printf("%-10s %-44s %16.1f %-10s", name, row->metric, row->value, row->unit);
+        if (row->ratio > 0)
+            printf(" %8.2fx %s", row->ratio, row->reference);
+        printf("\n");
+    }
+}
+
+static void usage(void)
+{
+    printf("usage: kalewx bench NAME|all [--seconds N] [--threads N] [--json]\n\nbenchmarks:\n");
+    for (const kw_bench *b = benches; b->name; b++)
+        printf("  %-10s %s\n", b->name, b->summary);
+}
+
+int kw_cmd_bench(kw_cli *cli, int argc, char **argv)
+{
+    kw_bench_opts o = {.seconds = 2.0, .threads = 0, .cfg = &cli->cfg};
+    const char *name = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
+            o.seconds = atof(argv[++i]);
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            o.threads = atoi(argv[++i]);
+        } else if (argv[i][0] != '-' && !name) {
+            name = argv[i];
+        } else {
+            fprintf(stderr, "kalewx bench: unexpected argument %s\n", argv[i]);
+            usage();
+            return KW_EXIT_USAGE;
+        }
+    }
+    if (!name || o.seconds <= 0 || o.threads < 0) {
+        usage();
+        return KW_EXIT_USAGE;
+    }
+    int all = strcmp(name, "all") == 0, found = 0, rc = KW_EXIT_OK;
+    json_t *out = json_object();
+    if (!cli->json)
+        printf("%-10s %-44s %16s %-10s %9s %s\n", "bench", "metric", "value", "unit", "ratio", "reference");
+    for (const kw_bench *b = benches; b->name; b++) {
+        if (!all && strcmp(name, b->name) != 0)
+            continue;
+        found = 1;
+        kw_bench_result r = {0};
+        if (b->run(&o, &r) != 0) {
+            fprintf(stderr, "kalewx bench %s: failed\n", b->name);
+            rc = KW_EXIT_SERVER;
+        }
+        if (cli->json)
+            json_object_set_new(out, b->name, r.json ? r.json : rows_json(&r));
+        else {
+            print_table(b->name, &r);
+            json_decref(r.json);
+        }
+    }
+    if (!found) {
+        fprintf(stderr, "kalewx bench: no benchmark named %s\n", name);
+        usage();
+        json_decref(out);
+        return KW_EXIT_USAGE;
+    }
+    if (cli->json) {
+        /* A single benchmark prints its own object; `all` prints name → object. */
+        json_t *one = all ? out : json_object_get(out, name);
+        char *s = json_dumps(one, JSON_INDENT(2) | JSON_SORT_KEYS);
+        printf("%s\n", s);
+        free(s);
+    }
+    json_decref(out);
+    return rc;
+}

@@ -1,0 +1,53 @@
+/*
+ * bench — the registry behind `kalewx bench NAME` and `make bench`.
+ *
+ * A benchmark measures its subject and, in the same run, a reference (OpenSSL,
+ * a bare HTTP reply, …), and reports rows of (metric, value, unit, ratio to the
+ * reference). It may also fill `json` with the keys its issue documents; when
+ * it leaves json NULL the rows are turned into JSON. Never a timed pass/fail:
+ * numbers are printed, not judged.
+ */
+#ifndef KW_BENCH_H
+#define KW_BENCH_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "core/config.h"
+
+#define KW_BENCH_MAX_ROWS 64
+
+typedef struct kw_bench_opts {
+    double seconds;        /* --seconds, time per measurement (default 2) */
+    int threads;           /* --threads, 0 = every core */
+    const kw_config *cfg;
+} kw_bench_opts;
+
+typedef struct kw_bench_row {
+    char metric[80];
+    double value;
+    char unit[24];
+    double ratio;          /* value / reference value, 0 when there is none */
+    char reference[64];
+} kw_bench_row;
+
+typedef struct kw_bench_result {
+    kw_bench_row rows[KW_BENCH_MAX_ROWS];
+    int nrows;
+    json_t *json;          /* owned by the result; may stay NULL */
+} kw_bench_result;
+
+typedef struct kw_bench {
+    const char *name;
+    const char *summary;
+    int (*run)(const kw_bench_opts *o, kw_bench_result *r);
+} kw_bench;
+
+void kw_bench_row_add(kw_bench_result *r, const char *metric, double value, const char *unit,
+                      double ratio, const char *reference);
+
+/* Monotonic seconds, for measuring. */
+double kw_bench_now(void);
+
+#endif

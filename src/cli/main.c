@@ -1,0 +1,223 @@
+/*
+ * kalewx — the one executable: the server (`serve`), the operator commands
+ * and the client commands. This file only dispatches: it loads the settings
+ * (flags > environment > file > defaults), handles the global flags and hands
+ * the rest of the command line to the command.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "obs/log.h"
+
+extern char **environ;
+
+static int cmd_help(kw_cli *cli, int argc, char **argv);
+static int cmd_version(kw_cli *cli, int argc, char **argv);
+
+static const kw_command commands[] = {
+    {"help", cmd_help, "[COMMAND]", "show help for kalewx or one command",
+     "Without an argument, lists every command. With one, explains that command."},
+    {"version", cmd_version, "", "print the version",
+     "Prints the kalewx version. With --json, prints {\"version\": ...}."},
+    {"config", kw_cmd_config, "", "print the effective settings and where each came from",
+     "Prints every setting with its value and its source (flag, env, file, default).\n"
+     "Secrets are never printed, only whether they are set."},
+    {"bench", kw_cmd_bench, "NAME|all [--seconds N] [--threads N]", "run benchmarks",
+     "Runs a benchmark and prints its measurements with their ratio to a reference\n"
+     "measured in the same run. `kalewx bench all` runs every benchmark."},
+    {0},
+};
+
+const kw_command *kw_cli_find(const char *name)
+{
+    for (const kw_command *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+bool kw_cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+void kw_cli_print_command_help(const kw_command *c)
+{
+    printf("usage: kalewx %s %s\n\n%s.\n\n%s\n", c->name, c->args, c->summary, c->help);
+}
+
+static void print_usage(FILE *f)
+{
+    fprintf(f, "kalewx %s — KALE weather farming\n\n"
+               "usage: kalewx [--json] [--no-color] [--config FILE] [--SETTING VALUE ...] COMMAND [ARGS]\n\n"
+               "commands:\n", KW_VERSION);
+    for (const kw_command *c = commands; c->name; c++)
+        fprintf(f, "  %-12s %s\n", c->name, c->summary);
+    fprintf(f, "\nEvery setting (see `kalewx config`) can be given as an environment variable,\n"
+               "in the file named by --config or KALEWX_CONFIG, or as a flag: CYCLE_LENGTH=12 is\n"
+               "--cycle-length 12. `kalewx help COMMAND` explains one command.\n");
+}
+
+static int cmd_help(kw_cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    if (argc < 2) {
+        print_usage(stdout);
+        return KW_EXIT_OK;
+    }
+    const kw_command *c = kw_cli_find(argv[1]);
+    if (!c) {
+        fprintf(stderr, "kalewx: no command named \"%s\"; `kalewx help` lists them\n", argv[1]);
+        return KW_EXIT_USAGE;
+    }
+    kw_cli_print_command_help(c);
+    return KW_EXIT_OK;
+}
+
+static int cmd_version(kw_cli *cli, int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    if (cli->json)
+        printf("{\"version\":\"%s\"}\n", KW_VERSION);
+    else
+        printf("kalewx %s\n", KW_VERSION);
+    return KW_EXIT_OK;
+}
+
+int kw_cmd_config(kw_cli *cli, int argc, char **argv)
+{
+    static const char *const src[] = {"default", "file", "env", "flag"};
+    (void)argv;
+    if (argc > 1) {
+        fprintf(stderr, "kalewx config: takes no arguments\n");
+        return KW_EXIT_USAGE;
+    }
+    for (int i = 0; i < KW_CFG_COUNT; i++) {
+        const kw_config_info *in = kw_config_describe((kw_config_key)i);
+        const char *v = kw_config_str(&cli->cfg, (kw_config_key)i);
+        if (in->secret)
+            v = *v ? "(set, hidden)" : "";
+        printf("%-28s %-24s %-8s %s\n", in->name, v, src[cli->cfg.source[i]], in->help);
+    }
+    return KW_EXIT_OK;
+}
+
+/* Reads the whole settings file; NULL with errno set on failure. */
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    char chunk[4096];
+    size_t n;
+    while (m && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, n, m);
+    int failed = ferror(f) || !m;
+    fclose(f);
+    if (m)
+        fclose(m);
+    if (failed) {
+        free(buf);
+        errno = EIO;
+        return NULL;
+    }
+    return buf;
+}
+
+static int load_settings(kw_cli *cli, int *argc, char **argv)
+{
+    kw_err err = {0};
+    const char *file = getenv("KALEWX_CONFIG");
+    /* --config is a flag of the loader itself, not a setting. */
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < *argc) {
+            file = argv[i + 1];
+            memmove(&argv[i], &argv[i + 2], (size_t)(*argc - i - 1) * sizeof *argv);
+            *argc -= 2;
+            break;
+        }
+    }
+    if (kw_config_init(&cli->cfg) != 0) {
+        fprintf(stderr, "kalewx: out of memory\n");
+        return -1;
+    }
+    if (file && *file) {
+        char *text = read_file(file);
+        if (!text) {
+            fprintf(stderr, "kalewx: cannot read settings file %s: %s\n", file, strerror(errno));
+            return -1;
+        }
+        int rc = kw_config_load_text(&cli->cfg, text, file, &err);
+        explicit_bzero(text, strlen(text));
+        free(text);
+        if (rc) {
+            fprintf(stderr, "kalewx: %s\n", err.msg);
+            return -1;
+        }
+    }
+    if (kw_config_load_env(&cli->cfg, environ, &err) != 0 ||
+        kw_config_load_args(&cli->cfg, argc, argv, &err) != 0 ||
+        kw_config_validate(&cli->cfg, &err) != 0) {
+        fprintf(stderr, "kalewx: invalid setting: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    kw_cli cli = {0};
+    bool no_color = getenv("NO_COLOR") && *getenv("NO_COLOR");
+    int out = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            cli.json = true;
+        else if (strcmp(argv[i], "--no-color") == 0)
+            no_color = true;
+        else
+            argv[out++] = argv[i];
+    }
+    argc = out;
+    argv[argc] = NULL;
+    cli.color = !no_color && isatty(STDOUT_FILENO);
+
+    if (load_settings(&cli, &argc, argv) != 0) {
+        kw_config_free(&cli.cfg);
+        return KW_EXIT_USAGE;
+    }
+    kw_log_setup((kw_log_level)kw_log_level_parse(kw_config_str(&cli.cfg, KW_CFG_LOG_LEVEL)),
+                 kw_config_str(&cli.cfg, KW_CFG_KALEWX_ENV), STDERR_FILENO);
+
+    int rc;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_usage(argc < 2 ? stderr : stdout);
+        rc = argc < 2 ? KW_EXIT_USAGE : KW_EXIT_OK;
+    } else if (strcmp(argv[1], "--version") == 0) {
+        rc = cmd_version(&cli, 0, NULL);
+    } else {
+        const kw_command *c = kw_cli_find(argv[1]);
+        if (!c) {
+            fprintf(stderr, "kalewx: unknown command \"%s\"; `kalewx help` lists the commands\n", argv[1]);
+            rc = KW_EXIT_USAGE;
+        } else if (c->fn != cmd_help && kw_cli_wants_help(argc - 1, argv + 1)) {
+            kw_cli_print_command_help(c);
+            rc = KW_EXIT_OK;
+        } else {
+            rc = c->fn(&cli, argc - 1, argv + 1);
+        }
+    }
+    kw_config_free(&cli.cfg);
+    return rc;
+}
