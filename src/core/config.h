@@ -71,7 +71,8 @@ typedef enum kw_config_type {
     X(KALEWX_MASTER_KEY_FILE, STR, "", 0, 0, 0, 0, "file holding the master secret") \
     X(JWT_SECRET, STR, "", 0, 0, 1, 0, "HS256 secret for access tokens") \
     X(ALLOWED_ORIGINS, STR, "", 0, 0, 0, 0, "comma-separated origins allowed by CORS") \
-    X(TRUST_PROXY, BOOL, "0", 0, 1, 0, 0, "trust X-Forwarded-For for client addresses")
+    X(TRUST_PROXY, BOOL, "0", 0, 1, 0, 0, "trust X-Forwarded-For for client addresses") \
+    X(KALEWX_SERVER, STR, "http://127.0.0.1:3000", 0, 0, 0, 0, "server the client commands talk to (also --server)")
 
 typedef enum kw_config_key {
 #define KW_CFG_ENUM_(name, type, def, min, max, secret, choices, help) KW_CFG_##name,

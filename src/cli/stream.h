@@ -1,0 +1,46 @@
+/*
+ * stream — an incremental parser for Server-Sent Events as the client reads
+ * them from /api/v1/stream: bytes go in as they arrive, whole events come out.
+ *
+ * Follows the SSE format: lines end in LF, CRLF or CR; "field: value"
+ * (one optional space after the colon); `data` lines are joined with LF; a
+ * blank line dispatches; lines starting with ':' are comments (heartbeats);
+ * unknown fields are ignored. The last `id` seen is remembered for
+ * Last-Event-ID on reconnect. Lines longer than 1 MiB are an error (a broken
+ * or hostile server), never a crash.
+ *
+ * Not thread-safe; one parser per connection.
+ */
+#ifndef KW_CLI_STREAM_H
+#define KW_CLI_STREAM_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+
+typedef struct kw_sse_event {
+    const char *id;     /* "" when the event had none */
+    const char *type;   /* "message" when the event had none */
+    const char *data;
+} kw_sse_event;
+
+typedef int (*kw_sse_fn)(void *ctx, const kw_sse_event *ev);
+
+typedef struct kw_sse_parser {
+    kw_sse_fn on_event;
+    void *ctx;
+    char *line;  size_t line_len, line_cap;
+    char *data;  size_t data_len, data_cap;
+    char id[128], type[64];
+    char last_id[128];
+    int saw_cr;          /* the previous byte was CR: a following LF is part of it */
+    unsigned comments;   /* heartbeats seen */
+} kw_sse_parser;
+
+void kw_sse_init(kw_sse_parser *p, kw_sse_fn on_event, void *ctx);
+void kw_sse_free(kw_sse_parser *p);
+/* Feeds n bytes. Returns 0, KW_ENOMEM, KW_ELIMIT for an oversized line, or
+ * the first non-zero value returned by on_event (which stops parsing). */
+int kw_sse_feed(kw_sse_parser *p, const char *buf, size_t n) KW_WUR;
+
+#endif
