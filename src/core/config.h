@@ -62,6 +62,7 @@ typedef enum kw_config_type {
     X(DEVNET_CROWD, INT, "1000", 0, 100000, 0, 0, "simulated background farmers on the devnet") \
     X(DEVNET_FAULT_RATE, RATE, "0", 0, 1000000, 0, 0, "fraction of devnet calls that fail transiently (0..1)") \
     X(DEVNET_LATENCY_MS, INT, "0", 0, 60000, 0, 0, "added latency of each devnet call in ms") \
+    X(DEVNET_SEED, INT, "1", 0, 9223372036854775807LL, 0, 0, "seed of the devnet's crowd and fault injection") \
     X(DEVNET_RESERVE, AMOUNT, "1000000", 0, 0, 0, 0, "KALE seeded into the weather reserve on devnet") \
     X(WAGER_FEE_BPS, INT, "100", 0, 10000, 0, 0, "parimutuel fee on the losing side, basis points") \
     X(MARKET_FEED, ENUM, "sim", 0, 0, 0, "sim|csv|reflector", "market data source") \
