@@ -1,9 +1,9 @@
-#include "engine/snapshot.h"
+#include "engine/pubdoc.h"
 
 #include <sched.h>
 #include <stdlib.h>
 
-void kw_snapshot_init(kw_snapshot *s)
+void kw_pubdoc_init(kw_pubdoc *s)
 {
     for (int i = 0; i < 2; i++) {
         atomic_init(&s->slot[i].readers, 0);
@@ -14,7 +14,7 @@ void kw_snapshot_init(kw_snapshot *s)
     atomic_init(&s->version, 0);
 }
 
-void kw_snapshot_destroy(kw_snapshot *s)
+void kw_pubdoc_destroy(kw_pubdoc *s)
 {
     for (int i = 0; i < 2; i++) {
         free(s->slot[i].buf);
@@ -22,10 +22,10 @@ void kw_snapshot_destroy(kw_snapshot *s)
     }
 }
 
-void kw_snapshot_publish_take(kw_snapshot *s, char *buf, size_t len)
+void kw_pubdoc_publish_take(kw_pubdoc *s, char *buf, size_t len)
 {
     int next = 1 - atomic_load(&s->current);
-    kw_snapshot_slot *sl = &s->slot[next];
+    kw_pubdoc_slot *sl = &s->slot[next];
     /* A reader may still hold the previous-but-one document for its copy. */
     while (atomic_load(&sl->readers) != 0)
         sched_yield();
@@ -36,7 +36,7 @@ void kw_snapshot_publish_take(kw_snapshot *s, char *buf, size_t len)
     atomic_fetch_add(&s->version, 1);
 }
 
-int kw_snapshot_acquire(kw_snapshot *s, const char **buf, size_t *len)
+int kw_pubdoc_acquire(kw_pubdoc *s, const char **buf, size_t *len)
 {
     for (;;) {
         int cur = atomic_load(&s->current);
@@ -50,7 +50,7 @@ int kw_snapshot_acquire(kw_snapshot *s, const char **buf, size_t *len)
     }
 }
 
-void kw_snapshot_release(kw_snapshot *s, int slot)
+void kw_pubdoc_release(kw_pubdoc *s, int slot)
 {
     atomic_fetch_sub(&s->slot[slot].readers, 1);
 }

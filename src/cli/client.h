@@ -1,0 +1,58 @@
+/*
+ * client — how the command line talks to a kalewx server: JSON over HTTP
+ * with libcurl, the credentials file, and what an answer means for the exit
+ * code. Client commands use the same public API as any other client.
+ *
+ * Credentials live in $XDG_CONFIG_HOME/kalewx/credentials (default
+ * ~/.config/kalewx/credentials), mode 0600, as JSON {server, username,
+ * token}. A file that group or others can read is refused with a message
+ * saying how to fix it, never silently used.
+ *
+ * Thread-safety: one kw_client per thread.
+ */
+#ifndef KW_CLI_CLIENT_H
+#define KW_CLI_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+
+typedef struct kw_client {
+    char server[512];     /* base URL without a trailing slash */
+    char token[2048];     /* bearer token, "" when logged out */
+    char username[64];
+    long timeout_ms;
+} kw_client;
+
+typedef struct kw_reply {
+    long status;          /* HTTP status, 0 when the server was not reached */
+    json_t *body;         /* parsed JSON reply (owned), or NULL */
+    char error[512];      /* what went wrong, for a person */
+    char code[48];        /* the envelope's error code ("PHASE_CLOSED"), or "" */
+} kw_reply;
+
+/* The credentials file path into buf; KW_ERANGE when it does not fit. */
+int kw_client_credentials_path(char *buf, size_t cap) KW_WUR;
+/* Loads server/token/username from the credentials file if present (a
+ * missing file is not an error). KW_EAUTH when the file's mode is too open,
+ * KW_EINVAL when it is not valid JSON. */
+int kw_client_load(kw_client *c, kw_err *err) KW_WUR;
+/* Writes the credentials file (creating its directory 0700, the file 0600). */
+int kw_client_save(const kw_client *c, kw_err *err) KW_WUR;
+/* Removes the credentials file; a missing one is fine. */
+int kw_client_forget(kw_err *err) KW_WUR;
+
+/* Sends method path with an optional JSON body (not consumed) and fills r.
+ * Returns 0 when an HTTP answer arrived (whatever its status), KW_EIO when
+ * the server could not be reached (r->error says where and what to do). */
+int kw_client_request(kw_client *c, const char *method, const char *path, const json_t *body, kw_reply *r) KW_WUR;
+void kw_reply_free(kw_reply *r);
+
+/* The exit code an answer maps to: 0 for 2xx, 2 for no answer or 5xx,
+ * 3 for any other 4xx (refused by the rules or by authentication). */
+int kw_reply_exit_code(const kw_reply *r);
+
+#endif
