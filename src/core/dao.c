@@ -200,7 +200,7 @@ static void xlm_dominance(const kw_market_snapshot *s, kw_dao_vote *v)
     double r[3];
     if (!returns_of(s, majors, 3, 1, r, v))
         return;
-    double vs_btc = r[2] - r[0], vs_eth = r[2] - r[1];
+    double vs_btc = kw_stat_round(r[2] - r[0]), vs_eth = kw_stat_round(r[2] - r[1]);
     double lead = vs_btc > vs_eth ? vs_btc : vs_eth;
     decide(v, vs_btc > 0.05 || vs_eth > 0.05, (lead - 0.05) / 0.05);
     say(v, "XLM beat BTC by %+.2f%% and ETH by %+.2f%% (threshold 5%%)", PCT(vs_btc), PCT(vs_eth));
@@ -239,8 +239,8 @@ static void flight_to_safety(const kw_market_snapshot *s, kw_dao_vote *v)
     if (!returns_of(s, majors, 3, 1, r, v) || !price_of(s, KW_ASSET_USDT, &usdt, v) ||
         !price_of(s, KW_ASSET_USDC, &usdc, v))
         return;
-    double vol = (fabs(r[0]) + fabs(r[1]) + fabs(r[2])) / 3;
-    double peg = (fabs(usdt - 1) + fabs(usdc - 1)) / 2;
+    double vol = kw_stat_round((fabs(r[0]) + fabs(r[1]) + fabs(r[2])) / 3);
+    double peg = kw_stat_round((fabs(usdt - 1) + fabs(usdc - 1)) / 2);
     double m_vol = (vol - 0.02) / 0.02, m_peg = (0.005 - peg) / 0.005;
     decide(v, vol > 0.02 && peg < 0.005, m_vol < m_peg ? m_vol : m_peg);
     say(v, "crypto moved %.2f%% on average (needs > 2%%), stablecoins are %.3f%% off peg (needs < 0.5%%)",
@@ -283,7 +283,7 @@ static void aqua_network(const kw_market_snapshot *s, kw_dao_vote *v)
     double r, usdc;
     if (!returns_of(s, aqua, 1, 1, &r, v) || !price_of(s, KW_ASSET_USDC, &usdc, v))
         return;
-    int health = 2 * (r > 0.01) + (fabs(r) < 0.03) + (fabs(usdc - 1) < 0.005);
+    int health = 2 * (r > 0.01) + (fabs(r) < 0.03) + (kw_stat_round(fabs(usdc - 1)) < 0.005);
     decide(v, health >= 2, (fabs(health - 1.5) - 0.5) / 2);
     say(v, "AQUA health %d of 4 (AQUA %+.2f%%, USDC %.4f)", health, PCT(r), usdc);
 }
@@ -321,7 +321,7 @@ static void correlation_breakdown(const kw_market_snapshot *s, kw_dao_vote *v)
         say(v, "abstains: BTC/ETH correlation needs %d prices of each that move", KW_SNAPSHOT_LEN);
         return;
     }
-    double d_eur = fabs(r[0] - r[3]), d_xlm = fabs(r[2] - r[0]);
+    double d_eur = kw_stat_round(fabs(r[0] - r[3])), d_xlm = kw_stat_round(fabs(r[2] - r[0]));
     int breaks = (fabs(corr) < 0.5) + (d_eur > 0.03) + (d_xlm > 0.03);
     double b[3] = {(0.5 - fabs(corr)) / 0.5, (d_eur - 0.03) / 0.03, (d_xlm - 0.03) / 0.03};
     decide(v, breaks >= 2, kth_largest(b, 3, 2));
@@ -336,8 +336,8 @@ static void liquidity_premium(const kw_market_snapshot *s, kw_dao_vote *v)
     double r[3], usdt;
     if (!returns_of(s, majors, 3, 1, r, v) || !price_of(s, KW_ASSET_USDT, &usdt, v))
         return;
-    double score[4] = {1 - 20 * fabs(r[0]), 1 - 20 * fabs(r[1]), 1 - 20 * fabs(r[2]),
-                       1 - 200 * fabs(usdt - 1)};
+    double score[4] = {kw_stat_round(1 - 20 * fabs(r[0])), kw_stat_round(1 - 20 * fabs(r[1])),
+                       kw_stat_round(1 - 20 * fabs(r[2])), kw_stat_round(1 - 200 * fabs(usdt - 1))};
     int liquid = count_if_above(score, 4, 0.7);
     decide(v, liquid >= 3, (kth_largest(score, 4, 3) - 0.7) / 0.3);
     say(v, "%d of 4 liquidity scores above 0.7 (BTC %.3f, ETH %.3f, XLM %.3f, USDT %.3f)", liquid,
@@ -352,7 +352,7 @@ static void stablecoin_peg(const kw_market_snapshot *s, kw_dao_vote *v)
     double usdt, usdc;
     if (!price_of(s, KW_ASSET_USDT, &usdt, v) || !price_of(s, KW_ASSET_USDC, &usdc, v))
         return;
-    double dt = fabs(usdt - 1), dc = fabs(usdc - 1), d = dt > dc ? dt : dc;
+    double dt = kw_stat_round(fabs(usdt - 1)), dc = kw_stat_round(fabs(usdc - 1)), d = dt > dc ? dt : dc;
     bool good = d <= 0.005;
     decide(v, good, good ? (0.005 - d) / 0.005 : (d - 0.005) / 0.015);
     say(v, "USDT %.4f, USDC %.4f: %s", usdt, usdc,

@@ -14,8 +14,9 @@
  * i.e. 0.3 exactly at the threshold and 0.9 once the statistic is one scale
  * past it, on either side. The statistic, threshold and scale of each DAO are
  * written next to its rule in dao.c and in kw_dao_info.rule. The prediction
- * itself is always decided by the rule's own comparison on the raw values,
- * never by the rounded margin.
+ * itself is always decided by the rule's own comparison on the statistic
+ * (rounded to 12 decimals by kw_stat_round, so a decimal value exactly at a
+ * threshold is at it), never by the margin.
  *
  * Confidence is carried as integer parts per million (rounded to nearest) so
  * that the value committed to, stored, revealed and weighed is one exact

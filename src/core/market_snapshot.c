@@ -40,12 +40,17 @@ bool kw_snapshot_price(const kw_market_snapshot *s, kw_asset a, unsigned lag, do
     return true;
 }
 
+double kw_stat_round(double x)
+{
+    return round(x * 1e12) / 1e12;
+}
+
 bool kw_snapshot_return(const kw_market_snapshot *s, kw_asset a, unsigned lag, double *out)
 {
     double now, then;
     if (lag == 0 || !kw_snapshot_price(s, a, 0, &now) || !kw_snapshot_price(s, a, lag, &then))
         return false;
-    *out = (now - then) / then;
+    *out = kw_stat_round((now - then) / then);
     return true;
 }
 

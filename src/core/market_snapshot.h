@@ -64,8 +64,15 @@ void kw_snapshot_clear(kw_market_snapshot *s, uint32_t block, int64_t timestamp)
 /* True when price[a][lag] is present; then *out holds it. */
 bool kw_snapshot_price(const kw_market_snapshot *s, kw_asset a, unsigned lag, double *out);
 
-/* r = (p_now − p_lag) / p_lag. False (and *out untouched) when either price
- * is missing or lag is 0 or ≥ KW_SNAPSHOT_LEN. */
+/* Rounds a statistic to 12 decimal places. Thresholds are decimal (1%, 0.5%)
+ * and prices are decimal, but binary arithmetic lands a hair off: 1 − 0.995
+ * is 0.0050000000000000044. Rounding every compared statistic makes a value
+ * that is exactly at a threshold in decimal compare as exactly at it, while
+ * changing nothing a market can resolve. */
+double kw_stat_round(double x);
+
+/* r = (p_now − p_lag) / p_lag, rounded by kw_stat_round. False (and *out
+ * untouched) when either price is missing or lag is 0 or ≥ KW_SNAPSHOT_LEN. */
 bool kw_snapshot_return(const kw_market_snapshot *s, kw_asset a, unsigned lag, double *out);
 
 /* Pearson correlation of the KW_SNAPSHOT_LEN − 1 one-block returns of a and b.
