@@ -72,9 +72,7 @@ const char *kw_outcome_name(kw_outcome o)
 
 uint32_t kw_dao_confidence_ppm(double margin)
 {
-    double m = fabs(margin);
-    if (!(m < 1))
-        m = 1;
+    double m = isnan(margin) ? 0 : fmin(1.0, fabs(margin));
     return (uint32_t)lround((0.3 + 0.6 * m) * 1e6);
 }
 
