@@ -8,7 +8,7 @@
 
 /*
  * Log price of asset a = log(anchor_a) + x_a, with x mean-reverting to 0
- * (half-life ≈ 2000 blocks for crypto) so that decades of blocks never drift
+ * (half-life ≈ 200 blocks for crypto, 1400 for FX) so that decades of blocks never drift
  * to absurd levels. Per-block volatilities are those of 5-min bars; regimes
  * scale them and add a drift so that both outcomes of the DAOs' rules occur.
  */
@@ -24,11 +24,13 @@ typedef struct regime_params {
     double depeg_p;    /* chance per block of a stablecoin losing its peg */
 } regime_params;
 
+/* Rallies last longer and sell-offs fall faster, with equal drift over a
+ * regime's expected life (weight / switch_p · drift) so prices do not trend. */
 static const regime_params regimes[REGIMES] = {
-    [CALM] = {0.04, 0.45, 1.0, 0.0, 1.0, 0.0},
-    [STORMY] = {0.08, 0.20, 4.0, 0.0, 2.5, 0.002},
-    [RALLY] = {0.07, 0.175, 2.5, 0.006, 1.2, 0.0},
-    [SELLOFF] = {0.07, 0.175, 3.0, -0.006, 3.0, 0.01},
+    [CALM] = {0.06, 0.30, 1.0, 0.0, 1.0, 0.0},
+    [STORMY] = {0.10, 0.30, 10.0, 0.0, 2.5, 0.003},
+    [RALLY] = {0.08, 0.20, 3.0, 0.008, 1.2, 0.0},
+    [SELLOFF] = {0.20, 0.20, 6.0, -0.020, 3.0, 0.01},
 };
 
 typedef enum kind { CRYPTO, STABLE, TRACKER, FX } kind;
@@ -39,17 +41,18 @@ typedef struct asset_params {
     double sigma;      /* per-block volatility in calm */
     double rho;        /* loading on the class factor */
     double beta;       /* exposure to the regime drift */
+    bool jumps;        /* altcoins: news pumps and dumps of 3–10% */
 } asset_params;
 
 static const asset_params assets[KW_ASSET_COUNT] = {
     [KW_ASSET_BTC] = {CRYPTO, 65000.0, 0.0030, 0.85, 1.0},
     [KW_ASSET_ETH] = {CRYPTO, 3200.0, 0.0040, 0.85, 1.2},
-    [KW_ASSET_XLM] = {CRYPTO, 0.11, 0.0050, 0.75, 1.3},
-    [KW_ASSET_SOL] = {CRYPTO, 150.0, 0.0055, 0.75, 1.4},
+    [KW_ASSET_XLM] = {CRYPTO, 0.11, 0.0050, 0.75, 1.3, true},
+    [KW_ASSET_SOL] = {CRYPTO, 150.0, 0.0055, 0.75, 1.4, true},
     [KW_ASSET_USDT] = {STABLE, 1.0, 0.0004, 0.0, 0.0},
     [KW_ASSET_USDC] = {STABLE, 1.0, 0.0003, 0.0, 0.0},
-    [KW_ASSET_KALE] = {CRYPTO, 0.0005, 0.0150, 0.40, 1.5},
-    [KW_ASSET_AQUA] = {CRYPTO, 0.0008, 0.0120, 0.45, 1.4},
+    [KW_ASSET_KALE] = {CRYPTO, 0.0005, 0.0150, 0.40, 1.5, true},
+    [KW_ASSET_AQUA] = {CRYPTO, 0.0008, 0.0120, 0.45, 1.4, true},
     [KW_ASSET_EURC] = {TRACKER, 1.08, 0.0005, 0.0, 0.0},
     [KW_ASSET_EUR] = {FX, 1.08, 0.0004, 0.6, 0.0},
     [KW_ASSET_GBP] = {FX, 1.27, 0.00045, 0.6, 0.0},
@@ -57,9 +60,10 @@ static const asset_params assets[KW_ASSET_COUNT] = {
     [KW_ASSET_BRL] = {FX, 0.18, 0.0010, 0.4, 0.0},
 };
 
-#define CRYPTO_REVERSION (1.0 / 3000.0)
+#define CRYPTO_REVERSION (1.0 / 300.0)
 #define FX_REVERSION (1.0 / 2000.0)
 #define PEG_REVERSION 0.7   /* share of a stablecoin's deviation kept each block */
+#define JUMP_P 0.004        /* chance per block of an altcoin's own pump or dump */
 
 typedef struct sim {
     uint64_t seed;
@@ -76,11 +80,11 @@ static void record(sim *m, uint32_t block)
         const asset_params *ap = &assets[a];
         if (ap->kind == STABLE)
             p[a] = 1.0 + m->x[a];
-        else if (ap->kind == TRACKER)
-            p[a] = p[KW_ASSET_EUR] * (1.0 + m->x[a]);
-        else
+        else if (ap->kind != TRACKER)
             p[a] = ap->anchor * exp(m->x[a]);
     }
+    /* after EUR, which it tracks */
+    p[KW_ASSET_EURC] = p[KW_ASSET_EUR] * (1.0 + m->x[KW_ASSET_EURC]);
 }
 
 static int draw_regime(kw_prng *g)
@@ -118,6 +122,8 @@ static void step(sim *m)
         case CRYPTO: {
             double shock = ap->rho * crypto_factor + sqrt(1 - ap->rho * ap->rho) * z;
             m->x[a] += -CRYPTO_REVERSION * m->x[a] + rp->drift * ap->beta + ap->sigma * rp->vol * shock;
+            if (ap->jumps && kw_prng_uniform(&g) < JUMP_P)
+                m->x[a] += (kw_prng_uniform(&g) < 0.5 ? -1 : 1) * (0.03 + 0.07 * kw_prng_uniform(&g));
             break;
         }
         case FX: {
