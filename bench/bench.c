@@ -9,6 +9,7 @@
 
 /* One row per benchmark; each lives in bench/bench_NAME.c. */
 static const kw_bench benches[] = {
+    {"consensus", "one cycle decision: 15 DAO votes, consensus, location, weather, blend", kw_bench_consensus},
     {0},
 };
 
