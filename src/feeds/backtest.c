@@ -9,6 +9,11 @@ static const kw_asset basket[4] = {KW_ASSET_BTC, KW_ASSET_ETH, KW_ASSET_XLM, KW_
 
 bool kw_backtest_realised(const kw_price_history *h, int64_t t, int64_t interval, kw_outcome *out)
 {
+    const int64_t *times;
+    size_t n = kw_price_history_times(h, &times);
+    /* Past the end of the history, a stale last price would pose as the next one. */
+    if (interval <= 0 || n == 0 || t + interval > times[n - 1])
+        return false;
     kw_market_snapshot next;
     kw_price_history_snapshot(h, t + interval, interval, &next);
     double sum = 0;

@@ -6,8 +6,9 @@
  * kw_price_history_snapshot(t, Δ), with Δ the history's smallest gap unless
  * given. The realised outcome of step t is the sign of the mean one-interval
  * return of BTC, ETH, XLM and SOL from t to t + Δ: GOOD when it rose, BAD when
- * it fell. A step is scored only when all eight prices exist and the mean is
- * not exactly 0; other steps are counted and skipped.
+ * it fell. A step is scored only when t + Δ is within the history, all eight
+ * prices exist and the mean is not exactly 0; other steps are counted and
+ * skipped.
  *
  * On scored steps each DAO votes (or abstains) and is right when its vote
  * equals the realised outcome; the consensus decides with records that start
