@@ -14,7 +14,8 @@
  *             starts, then kw_final_weather with the suitability score of the
  *             observation (or without one).
  *   settling  kw_dao_record_update for every DAO, voted or not, with
- *             correct = (its revealed vote == the final weather).
+ *             correct = (its revealed vote == the final weather); an
+ *             abstention or a vote discarded at reveal counts as not voted.
  *
  * Numbers. Weights, accuracies and scores are doubles (statistics, not
  * money). What decides and what is published is rounded to 3 decimals and

@@ -1,6 +1,7 @@
 #include "core/prng.h"
 
 #include <math.h>
+#include <string.h>
 
 uint64_t kw_prng_next(kw_prng *g)
 {
@@ -16,6 +17,18 @@ kw_prng kw_prng_init(uint64_t a, uint64_t b)
     g.s = kw_prng_next(&g) ^ (b * 0xD1B54A32D192ED03ull);
     kw_prng_next(&g);
     return g;
+}
+
+void kw_prng_fill(kw_prng *g, void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    while (n) {
+        uint64_t r = kw_prng_next(g);
+        size_t k = n < 8 ? n : 8;
+        memcpy(p, &r, k);
+        p += k;
+        n -= k;
+    }
 }
 
 double kw_prng_uniform(kw_prng *g)

@@ -10,6 +10,7 @@
 #define KW_CORE_PRNG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct kw_prng {
@@ -21,6 +22,8 @@ typedef struct kw_prng {
 /* A generator whose stream depends on both words (e.g. seed and block). */
 kw_prng kw_prng_init(uint64_t a, uint64_t b);
 uint64_t kw_prng_next(kw_prng *g);
+/* Fills n bytes with the stream. */
+void kw_prng_fill(kw_prng *g, void *buf, size_t n);
 /* Uniform in (0, 1], 53 bits. */
 double kw_prng_uniform(kw_prng *g);
 /* Standard normal (Box–Muller, pairs cached). */

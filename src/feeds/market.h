@@ -6,9 +6,10 @@
  *
  *   sim  (default) an embedded simulator seeded by MARKET_SEED: regime-
  *        switching, mean-reverting random walks (calm, stormy, rally,
- *        sell-off) with correlated crypto returns, stablecoins near 1 with
- *        rare depegs under stress, EURC tracking EUR, and low-volatility FX
- *        sharing a dollar factor. Prices are a pure function of (seed, block):
+ *        sell-off) with correlated crypto returns, rare 3–10% pumps and
+ *        dumps of single altcoins, stablecoins near 1 with rare depegs under
+ *        stress, EURC tracking EUR, and low-volatility FX sharing a dollar
+ *        factor. Prices are a pure function of (seed, block):
  *        the walk starts at block 0 and every block draws its shocks from its
  *        own counter-seeded generator, so the order of queries never matters.
  *   csv  replays a price history file (MARKET_CSV), see kw_price_history.

@@ -76,10 +76,7 @@ Test(location, follows_population_weights)
     kw_prng g = kw_prng_init(2024, 5);
     for (int n = 0; n < DRAWS; n++) {
         uint8_t ent[32];
-        for (int i = 0; i < 32; i += 8) {
-            uint64_t r = kw_prng_next(&g);
-            memcpy(ent + i, &r, 8);
-        }
+        kw_prng_fill(&g, ent, sizeof ent);
         count[kw_location_pick(ent, (uint64_t)n)]++;
     }
     for (unsigned i = 0; i < KW_CITY_COUNT; i++) {

@@ -14,10 +14,7 @@ static kw_weather_query query(unsigned city, int64_t t, uint64_t salt)
 {
     kw_weather_query q = {.city = city, .timestamp = t, .cycle_id = salt};
     kw_prng g = kw_prng_init(salt, city);
-    for (int i = 0; i < 32; i += 8) {
-        uint64_t r = kw_prng_next(&g);
-        memcpy(q.entropy + i, &r, 8);
-    }
+    kw_prng_fill(&g, q.entropy, sizeof q.entropy);
     return q;
 }
 

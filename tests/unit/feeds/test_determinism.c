@@ -46,10 +46,7 @@ static char *run(uint64_t market_seed, uint64_t entropy_seed, size_t *len)
             if (votes[d].abstain)
                 continue;
             rv[n].vote = votes[d];
-            for (int i = 0; i < KW_SALT_LEN; i += 8) {
-                uint64_t r = kw_prng_next(&chain);
-                memcpy(rv[n].salt + i, &r, 8);
-            }
+            kw_prng_fill(&chain, rv[n].salt, KW_SALT_LEN);
             cr_assert_eq(kw_vote_commitment(cycle, &rv[n].vote, rv[n].salt, rv[n].commitment), 0);
             char hex[65];
             kw_hex_encode(rv[n].commitment, 32, hex);
@@ -58,10 +55,7 @@ static char *run(uint64_t market_seed, uint64_t entropy_seed, size_t *len)
         }
         /* revealing: verify, decide with the entropy of the revealing block */
         uint8_t entropy[32];
-        for (int i = 0; i < 32; i += 8) {
-            uint64_t r = kw_prng_next(&chain);
-            memcpy(entropy + i, &r, 8);
-        }
+        kw_prng_fill(&chain, entropy, sizeof entropy);
         kw_dao_vote accepted[KW_DAO_COUNT];
         bool rejected[KW_DAO_COUNT];
         cr_assert_eq(kw_reveal_filter(cycle, rv, n, accepted, rejected), n);
