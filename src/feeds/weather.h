@@ -17,8 +17,8 @@
  *            model instead and says why in the report (and logs a warning).
  *            The key is never logged or put into an error message.
  *
- * observe never fails for these two providers: a cycle always gets a weather
- * observation, and the report says where it came from.
+ * For a valid city, observe never fails with these two providers: a cycle
+ * always gets a weather observation, and the report says where it came from.
  *
  * Thread-safety: a provider is used by one thread at a time; kw_climate_model
  * is pure and thread-safe. Open the owm provider before starting threads
