@@ -2,13 +2,13 @@
 
 typedef __int128 i128;
 
-uint32_t kw_settle_modifier_ppm(kw_position_kind kind, kw_weather outcome, uint32_t c)
+uint32_t kw_settle_modifier_ppm(kw_position_kind kind, kw_outcome outcome, uint32_t c)
 {
     if (c > KW_PPM)
         c = KW_PPM;
     if (kind == KW_POSITION_STORE)
-        return outcome == KW_WEATHER_GOOD ? 970000u : 1080000u;
-    if (outcome == KW_WEATHER_GOOD)
+        return outcome == KW_OUTCOME_GOOD ? 970000u : 1080000u;
+    if (outcome == KW_OUTCOME_GOOD)
         return (6000000u + c) / 4;         /* floor(1.5·10^6 + c/4) */
     uint32_t m = (2000000u - c) / 4;       /* floor(0.5·10^6 − c/4) */
     return m < 100000u ? 100000u : m;
@@ -23,7 +23,7 @@ static int64_t scale(int64_t a, i128 num, i128 den)
 static int check_inputs(const kw_settle_params *p, const kw_settle_position *pos, size_t npos,
                         const kw_settle_wager *w, size_t nw, kw_err *err)
 {
-    if (p->outcome != KW_WEATHER_GOOD && p->outcome != KW_WEATHER_BAD)
+    if (p->outcome != KW_OUTCOME_GOOD && p->outcome != KW_OUTCOME_BAD)
         return kw_err_set(err, KW_EINVAL, "settlement needs an outcome of GOOD or BAD");
     if (p->confidence_ppm > KW_PPM)
         return kw_err_set(err, KW_EINVAL, "confidence %u ppm is above 10^6", p->confidence_ppm);
@@ -40,7 +40,7 @@ static int check_inputs(const kw_settle_params *p, const kw_settle_position *pos
             return kw_err_set(err, KW_EINVAL, "store position %zu cannot carry a chain reward", i);
     }
     for (size_t i = 0; i < nw; i++) {
-        if (w[i].direction != KW_WEATHER_GOOD && w[i].direction != KW_WEATHER_BAD)
+        if (w[i].direction != KW_OUTCOME_GOOD && w[i].direction != KW_OUTCOME_BAD)
             return kw_err_set(err, KW_EINVAL, "wager %zu has an unknown direction", i);
         if (w[i].stake < 0)
             return kw_err_set(err, KW_EINVAL, "wager %zu has a negative stake", i);
@@ -60,13 +60,13 @@ int kw_settle_cycle(const kw_settle_params *p, kw_settle_position *pos, size_t n
         .store_modifier_ppm = kw_settle_modifier_ppm(KW_POSITION_STORE, p->outcome, p->confidence_ppm),
     };
     /* Totals are accumulated wide and checked once at the end. */
-    i128 make_due = 0, make_paid = 0, gains = 0, losses = 0, pool[3] = {0, 0, 0};
+    i128 make_due = 0, make_paid = 0, gains = 0, losses = 0, pool[2] = {0, 0};
     for (size_t i = 0; i < npos; i++)
         if (pos[i].harvest_failed)
             make_due += pos[i].stake;
     for (size_t i = 0; i < nw; i++)
         pool[w[i].direction] += w[i].stake;
-    if (make_due > INT64_MAX || pool[1] > INT64_MAX || pool[2] > INT64_MAX)
+    if (make_due > INT64_MAX || pool[0] > INT64_MAX || pool[1] > INT64_MAX)
         return kw_err_set(err, KW_ERANGE, "settlement totals exceed the int64 range");
 
     /* 1. make-whole, 2. modifiers: bonuses are provisional until step 4. */
@@ -92,7 +92,7 @@ int kw_settle_cycle(const kw_settle_params *p, kw_settle_position *pos, size_t n
     reserve -= make_paid;
 
     /* 3. wagers */
-    i128 winning = pool[p->outcome], losing = pool[p->outcome == KW_WEATHER_GOOD ? KW_WEATHER_BAD : KW_WEATHER_GOOD];
+    i128 winning = pool[p->outcome], losing = pool[!p->outcome];
     i128 fee = 0, dust = 0;
     t.wagers_refunded = nw > 0 && (winning == 0 || losing == 0);
     if (winning > 0 && losing > 0) {
@@ -137,8 +137,8 @@ int kw_settle_cycle(const kw_settle_params *p, kw_settle_position *pos, size_t n
     t.bonuses_due = (int64_t)gains;
     t.bonuses_paid = (int64_t)gains_paid;
     t.losses = (int64_t)losses;
-    t.wager_pool_good = (int64_t)pool[KW_WEATHER_GOOD];
-    t.wager_pool_bad = (int64_t)pool[KW_WEATHER_BAD];
+    t.wager_pool_good = (int64_t)pool[KW_OUTCOME_GOOD];
+    t.wager_pool_bad = (int64_t)pool[KW_OUTCOME_BAD];
     t.wager_fee = (int64_t)fee;
     t.wager_dust = (int64_t)dust;
     t.reserve_after = (int64_t)after;

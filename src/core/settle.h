@@ -35,14 +35,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/dao.h"
 #include "core/err.h"
 
 #define KW_PPM 1000000
-
-typedef enum kw_weather {
-    KW_WEATHER_GOOD = 1,
-    KW_WEATHER_BAD = 2,
-} kw_weather;
 
 typedef enum kw_position_kind {
     KW_POSITION_PLANT = 0,
@@ -63,14 +59,14 @@ typedef struct kw_settle_position {
 
 typedef struct kw_settle_wager {
     /* in */
-    kw_weather direction;
+    kw_outcome direction;
     int64_t stake;
     /* out */
     int64_t payout;          /* stake back plus winnings, the refund, or 0 */
 } kw_settle_wager;
 
 typedef struct kw_settle_params {
-    kw_weather outcome;
+    kw_outcome outcome;
     uint32_t confidence_ppm; /* c ∈ [0, 10^6], floored to whole ppm */
     int64_t reserve;         /* weather reserve before settlement, ≥ 0 */
     uint32_t wager_fee_bps;  /* ≤ 10,000 */
@@ -89,7 +85,7 @@ typedef struct kw_settle_totals {
 } kw_settle_totals;
 
 /* m in ppm for a position kind under an outcome and confidence (SPEC §8). */
-uint32_t kw_settle_modifier_ppm(kw_position_kind kind, kw_weather outcome, uint32_t confidence_ppm);
+uint32_t kw_settle_modifier_ppm(kw_position_kind kind, kw_outcome outcome, uint32_t confidence_ppm);
 
 /* Settles one cycle: fills the out fields of every position and wager and the
  * totals. Rejects (KW_EINVAL) negative amounts, unknown kinds or directions,

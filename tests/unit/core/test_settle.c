@@ -6,7 +6,7 @@
 
 #define K INT64_C(10000000) /* one KALE in stroops */
 
-static kw_settle_params params(kw_weather o, uint32_t c, int64_t reserve)
+static kw_settle_params params(kw_outcome o, uint32_t c, int64_t reserve)
 {
     return (kw_settle_params){.outcome = o, .confidence_ppm = c, .reserve = reserve, .wager_fee_bps = 100};
 }
@@ -34,19 +34,19 @@ static void assert_conserved(const kw_settle_params *p, const kw_settle_position
 
 Test(settle, modifiers_at_the_boundaries)
 {
-    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_WEATHER_GOOD, 0), 1500000);
-    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_WEATHER_GOOD, 1), 1500000);
-    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_WEATHER_GOOD, 4), 1500001);
-    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_WEATHER_GOOD, 500000), 1625000);
-    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_WEATHER_GOOD, 1000000), 1750000);
-    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_WEATHER_BAD, 0), 500000);
-    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_WEATHER_BAD, 1), 499999);
-    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_WEATHER_BAD, 1000000), 250000);
-    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_STORE, KW_WEATHER_GOOD, 123), 970000);
-    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_STORE, KW_WEATHER_BAD, 123), 1080000);
+    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_OUTCOME_GOOD, 0), 1500000);
+    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_OUTCOME_GOOD, 1), 1500000);
+    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_OUTCOME_GOOD, 4), 1500001);
+    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_OUTCOME_GOOD, 500000), 1625000);
+    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_OUTCOME_GOOD, 1000000), 1750000);
+    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_OUTCOME_BAD, 0), 500000);
+    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_OUTCOME_BAD, 1), 499999);
+    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_OUTCOME_BAD, 1000000), 250000);
+    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_STORE, KW_OUTCOME_GOOD, 123), 970000);
+    cr_assert_eq(kw_settle_modifier_ppm(KW_POSITION_STORE, KW_OUTCOME_BAD, 123), 1080000);
     for (uint32_t c = 0; c <= 1000000; c += 997) {
-        uint32_t g = kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_WEATHER_GOOD, c);
-        uint32_t b = kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_WEATHER_BAD, c);
+        uint32_t g = kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_OUTCOME_GOOD, c);
+        uint32_t b = kw_settle_modifier_ppm(KW_POSITION_PLANT, KW_OUTCOME_BAD, c);
         cr_assert(g >= 1500000 && g <= 1750000 && b >= 250000 && b <= 500000 && b >= 100000);
     }
 }
@@ -58,7 +58,7 @@ Test(settle, plant_and_store_rewards)
         {.kind = KW_POSITION_STORE, .stake = 10 * K},
         {.kind = KW_POSITION_PLANT, .stake = 3, .base_reward = 0},
     };
-    kw_settle_params p = params(KW_WEATHER_GOOD, 500000, 1000 * K);
+    kw_settle_params p = params(KW_OUTCOME_GOOD, 500000, 1000 * K);
     kw_settle_totals t;
     cr_assert_eq(kw_settle_cycle(&p, pos, 3, NULL, 0, &t, NULL), 0);
     cr_assert_eq(pos[0].final_reward, 195000000);      /* 12 KALE · 1.625 */
@@ -69,7 +69,7 @@ Test(settle, plant_and_store_rewards)
     cr_assert_eq(t.reserve_after, 1000 * K - 75000001 + 3000000);
     assert_conserved(&p, pos, 3, NULL, 0, &t);
 
-    p = params(KW_WEATHER_BAD, 1000000, 0);
+    p = params(KW_OUTCOME_BAD, 1000000, 0);
     cr_assert_eq(kw_settle_cycle(&p, pos, 3, NULL, 0, &t, NULL), 0);
     cr_assert_eq(pos[0].final_reward, 30000000);       /* 12 KALE · 0.25 */
     cr_assert_eq(pos[2].final_reward, 0);
@@ -86,7 +86,7 @@ Test(settle, bonuses_scale_when_the_reserve_is_short)
         {.kind = KW_POSITION_PLANT, .stake = 300, .base_reward = 0},  /* wants +150 */
         {.kind = KW_POSITION_STORE, .stake = 1000},                   /* pays 30 rent */
     };
-    kw_settle_params p = params(KW_WEATHER_GOOD, 0, 70);
+    kw_settle_params p = params(KW_OUTCOME_GOOD, 0, 70);
     kw_settle_totals t;
     cr_assert_eq(kw_settle_cycle(&p, pos, 3, NULL, 0, &t, NULL), 0);
     /* available = 70 + 30 = 100 for 200 due: half of each bonus. */
@@ -102,7 +102,7 @@ Test(settle, bonuses_scale_when_the_reserve_is_short)
 Test(settle, empty_reserve_pays_no_bonus_and_never_goes_negative)
 {
     kw_settle_position pos[] = {{.kind = KW_POSITION_PLANT, .stake = 7 * K, .base_reward = 1}};
-    kw_settle_params p = params(KW_WEATHER_GOOD, 999999, 0);
+    kw_settle_params p = params(KW_OUTCOME_GOOD, 999999, 0);
     kw_settle_totals t;
     cr_assert_eq(kw_settle_cycle(&p, pos, 1, NULL, 0, &t, NULL), 0);
     cr_assert_eq(pos[0].final_reward, 7 * K + 1);
@@ -113,7 +113,7 @@ Test(settle, failed_harvest_is_made_whole_from_the_reserve)
 {
     kw_settle_position pos[] = {{.kind = KW_POSITION_PLANT, .stake = 10 * K, .base_reward = 5 * K,
                                  .harvest_failed = true}};
-    kw_settle_params p = params(KW_WEATHER_BAD, 0, 100 * K);
+    kw_settle_params p = params(KW_OUTCOME_BAD, 0, 100 * K);
     kw_settle_totals t;
     cr_assert_eq(kw_settle_cycle(&p, pos, 1, NULL, 0, &t, NULL), 0);
     cr_assert_eq(pos[0].make_whole, 10 * K);
@@ -121,7 +121,7 @@ Test(settle, failed_harvest_is_made_whole_from_the_reserve)
     cr_assert_eq(t.reserve_after, 95 * K);
     assert_conserved(&p, pos, 1, NULL, 0, &t);
 
-    p = params(KW_WEATHER_GOOD, 0, 4 * K);  /* the reserve covers only 40 % */
+    p = params(KW_OUTCOME_GOOD, 0, 4 * K);  /* the reserve covers only 40 % */
     cr_assert_eq(kw_settle_cycle(&p, pos, 1, NULL, 0, &t, NULL), 0);
     cr_assert_eq(pos[0].make_whole, 4 * K);
     cr_assert_eq(t.make_whole_due, 10 * K);
@@ -133,11 +133,11 @@ Test(settle, failed_harvest_is_made_whole_from_the_reserve)
 Test(settle, parimutuel_wagers)
 {
     kw_settle_wager w[] = {
-        {.direction = KW_WEATHER_GOOD, .stake = 100},
-        {.direction = KW_WEATHER_GOOD, .stake = 200},
-        {.direction = KW_WEATHER_BAD, .stake = 100},
+        {.direction = KW_OUTCOME_GOOD, .stake = 100},
+        {.direction = KW_OUTCOME_GOOD, .stake = 200},
+        {.direction = KW_OUTCOME_BAD, .stake = 100},
     };
-    kw_settle_params p = params(KW_WEATHER_GOOD, 0, 0);
+    kw_settle_params p = params(KW_OUTCOME_GOOD, 0, 0);
     kw_settle_totals t;
     cr_assert_eq(kw_settle_cycle(&p, NULL, 0, w, 3, &t, NULL), 0);
     /* fee 1, prize 99: 33 and 66, no dust */
@@ -150,12 +150,12 @@ Test(settle, parimutuel_wagers)
     assert_conserved(&p, NULL, 0, w, 3, &t);
 
     kw_settle_wager w2[] = {
-        {.direction = KW_WEATHER_BAD, .stake = 1},
-        {.direction = KW_WEATHER_BAD, .stake = 1},
-        {.direction = KW_WEATHER_BAD, .stake = 1},
-        {.direction = KW_WEATHER_GOOD, .stake = 100},
+        {.direction = KW_OUTCOME_BAD, .stake = 1},
+        {.direction = KW_OUTCOME_BAD, .stake = 1},
+        {.direction = KW_OUTCOME_BAD, .stake = 1},
+        {.direction = KW_OUTCOME_GOOD, .stake = 100},
     };
-    p = params(KW_WEATHER_BAD, 0, 0);
+    p = params(KW_OUTCOME_BAD, 0, 0);
     cr_assert_eq(kw_settle_cycle(&p, NULL, 0, w2, 4, &t, NULL), 0);
     cr_assert_eq(t.wager_fee, 1);                 /* 1 % of 100 */
     cr_assert_eq(w2[0].payout, 1 + 33);           /* floor(1 · 99 / 3) */
@@ -165,8 +165,8 @@ Test(settle, parimutuel_wagers)
 
 Test(settle, one_sided_wagers_are_refunded_without_fee)
 {
-    kw_settle_wager w[] = {{.direction = KW_WEATHER_BAD, .stake = 100}, {.direction = KW_WEATHER_BAD, .stake = 7}};
-    kw_settle_params p = params(KW_WEATHER_GOOD, 0, 5);
+    kw_settle_wager w[] = {{.direction = KW_OUTCOME_BAD, .stake = 100}, {.direction = KW_OUTCOME_BAD, .stake = 7}};
+    kw_settle_params p = params(KW_OUTCOME_GOOD, 0, 5);
     kw_settle_totals t;
     cr_assert_eq(kw_settle_cycle(&p, NULL, 0, w, 2, &t, NULL), 0);
     cr_assert(t.wagers_refunded);
@@ -179,8 +179,8 @@ Test(settle, one_sided_wagers_are_refunded_without_fee)
 Test(settle, wagers_never_change_the_outcome_inputs)
 {
     /* The function takes the outcome as given: a huge wager cannot move it. */
-    kw_settle_wager w[] = {{.direction = KW_WEATHER_BAD, .stake = INT64_MAX / 2}, {.direction = KW_WEATHER_GOOD, .stake = 1}};
-    kw_settle_params p = params(KW_WEATHER_GOOD, 0, 0);
+    kw_settle_wager w[] = {{.direction = KW_OUTCOME_BAD, .stake = INT64_MAX / 2}, {.direction = KW_OUTCOME_GOOD, .stake = 1}};
+    kw_settle_params p = params(KW_OUTCOME_GOOD, 0, 0);
     kw_settle_totals t;
     cr_assert_eq(kw_settle_cycle(&p, NULL, 0, w, 2, &t, NULL), 0);
     cr_assert_eq(w[0].payout, 0);
@@ -190,23 +190,23 @@ Test(settle, wagers_never_change_the_outcome_inputs)
 Test(settle, rejects_bad_inputs)
 {
     kw_settle_position pos = {.kind = KW_POSITION_PLANT, .stake = -1};
-    kw_settle_wager w = {.direction = 0, .stake = 1};
-    kw_settle_params p = params(KW_WEATHER_GOOD, 0, 0);
+    kw_settle_wager w = {.direction = (kw_outcome)7, .stake = 1};
+    kw_settle_params p = params(KW_OUTCOME_GOOD, 0, 0);
     kw_settle_totals t;
     kw_err e;
     cr_assert_eq(kw_settle_cycle(&p, &pos, 1, NULL, 0, &t, &e), KW_EINVAL);
     cr_assert_eq(kw_settle_cycle(&p, NULL, 0, &w, 1, &t, &e), KW_EINVAL);
     p.confidence_ppm = 1000001;
     cr_assert_eq(kw_settle_cycle(&p, NULL, 0, NULL, 0, &t, &e), KW_EINVAL);
-    p = params(0, 0, 0);
+    p = params((kw_outcome)7, 0, 0);
     cr_assert_eq(kw_settle_cycle(&p, NULL, 0, NULL, 0, &t, &e), KW_EINVAL);
-    p = params(KW_WEATHER_GOOD, 0, -1);
+    p = params(KW_OUTCOME_GOOD, 0, -1);
     cr_assert_eq(kw_settle_cycle(&p, NULL, 0, NULL, 0, &t, &e), KW_EINVAL);
-    p = params(KW_WEATHER_GOOD, 0, 0);
+    p = params(KW_OUTCOME_GOOD, 0, 0);
     p.wager_fee_bps = 10001;
     cr_assert_eq(kw_settle_cycle(&p, NULL, 0, NULL, 0, &t, &e), KW_EINVAL);
     kw_settle_position store = {.kind = KW_POSITION_STORE, .stake = 1, .base_reward = 1};
-    p = params(KW_WEATHER_GOOD, 0, 0);
+    p = params(KW_OUTCOME_GOOD, 0, 0);
     cr_assert_eq(kw_settle_cycle(&p, &store, 1, NULL, 0, &t, &e), KW_EINVAL);
     kw_settle_position huge = {.kind = KW_POSITION_PLANT, .stake = INT64_MAX, .base_reward = 0};
     cr_assert_eq(kw_settle_cycle(&p, &huge, 1, NULL, 0, &t, &e), KW_ERANGE);
@@ -237,13 +237,13 @@ Test(settle, property_100000_random_settlements_conserve_every_stroop, .timeout 
             }
         }
         for (size_t i = 0; i < nw; i++) {
-            w[i].direction = next() % 3 ? KW_WEATHER_GOOD : KW_WEATHER_BAD;
+            w[i].direction = next() % 3 ? KW_OUTCOME_GOOD : KW_OUTCOME_BAD;
             if (round % 11 == 0)
-                w[i].direction = KW_WEATHER_BAD;   /* empty GOOD side */
+                w[i].direction = KW_OUTCOME_BAD;   /* empty GOOD side */
             w[i].stake = upto(maxstake);
         }
         kw_settle_params p = {
-            .outcome = next() % 2 ? KW_WEATHER_GOOD : KW_WEATHER_BAD,
+            .outcome = next() % 2 ? KW_OUTCOME_GOOD : KW_OUTCOME_BAD,
             .confidence_ppm = (uint32_t)upto(1000000),
             .reserve = round % 4 == 0 ? upto(50) : upto(1000000 * K),
             .wager_fee_bps = (uint32_t)upto(10000),
