@@ -59,7 +59,7 @@ static int fail(kw_action_result *res, const char *code, kw_err *err, int rc, co
     return kw_err_set(err, rc, "%s", msg);
 }
 
-static const char *direction_name(kw_weather d) { return d == KW_WEATHER_GOOD ? "good" : "bad"; }
+static const char *direction_name(kw_outcome d) { return d == KW_OUTCOME_GOOD ? "good" : "bad"; }
 
 /* Fills res from a stored idempotent response. */
 static int replay(submit *s, const char *response, kw_err *err)
@@ -244,7 +244,7 @@ int kw_action_submit(kw_store *st, const kw_cycle_config *cc, uint32_t block,
     memset(res, 0, sizeof *res);
     if (req->type < 0 || req->type >= KW_ACTION_COUNT)
         return fail(res, "INVALID_ACTION", err, KW_EINVAL, "type must be agriculture, wager or stay");
-    if (req->type == KW_ACTION_WAGER && req->direction != KW_WEATHER_GOOD && req->direction != KW_WEATHER_BAD)
+    if (req->type == KW_ACTION_WAGER && req->direction != KW_OUTCOME_GOOD && req->direction != KW_OUTCOME_BAD)
         return fail(res, "INVALID_ACTION", err, KW_EINVAL, "direction must be \"good\" or \"bad\"");
     int64_t min, max;
     kw_action_limits(req->type, &min, &max);

@@ -42,7 +42,7 @@
 typedef struct kw_action_req {
     int64_t user_id;
     kw_action_type type;
-    kw_weather direction;         /* wagers only */
+    kw_outcome direction;         /* wagers only */
     int64_t amount;               /* stroops; 0 for stay */
     const char *idempotency_key;  /* may be NULL */
 } kw_action_req;

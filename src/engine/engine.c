@@ -166,6 +166,15 @@ static int open_chain(kw_engine *e, kw_err *err)
     return kw_devnet_open(&o, &e->chain, err);
 }
 
+static int open_miner(kw_engine *e, kw_err *err)
+{
+    const kw_kalehash_path *path;
+    int rc = kw_kalehash_path_choose(kw_config_str(e->cfg, KW_CFG_KALEWX_KECCAK), &path, err);
+    if (rc)
+        return rc;
+    return kw_miner_new((unsigned)kw_config_int(e->cfg, KW_CFG_MINER_THREADS), path, &e->miner, err);
+}
+
 int kw_engine_open(const kw_config *cfg, const kw_clock *clock, kw_engine **out, kw_err *err)
 {
     kw_engine *e = calloc(1, sizeof *e);
@@ -188,7 +197,7 @@ int kw_engine_open(const kw_config *cfg, const kw_clock *clock, kw_engine **out,
                            .pool_size = (int)kw_config_int(cfg, KW_CFG_DB_POOL_SIZE)};
     int applied = 0, rc = kw_store_open(&so, &e->store, err);
     if (rc || (rc = kw_migrate(e->store, &applied, err)) || (rc = open_kek(e, err)) || (rc = open_chain(e, err)) ||
-        (rc = kw_miner_new(0, NULL, &e->miner, err)) || (rc = kw_market_open(cfg, &e->market, err)) ||
+        (rc = open_miner(e, err)) || (rc = kw_market_open(cfg, &e->market, err)) ||
         (rc = kw_weather_open(cfg, &e->weather, err)))
         goto fail;
     if (applied)

@@ -108,7 +108,7 @@ static int load(kw_db *db, run *r, kw_err *err)
         }
         r->wrow[r->nw] = (row){kw_rows_int(rows, 0), kw_rows_int(rows, 1)};
         r->wag[r->nw] = (kw_settle_wager){
-            .direction = strcmp(kw_rows_text(rows, 2), "good") == 0 ? KW_WEATHER_GOOD : KW_WEATHER_BAD,
+            .direction = strcmp(kw_rows_text(rows, 2), "good") == 0 ? KW_OUTCOME_GOOD : KW_OUTCOME_BAD,
             .stake = kw_rows_int(rows, 3),
         };
         r->nw++;
@@ -271,7 +271,7 @@ static int settle_tx(kw_db *db, void *ctx, kw_err *err)
         return kw_err_set(err, KW_ESTATE, "cycle %llu waits for %lld harvests", (unsigned long long)r->cycle,
                           (long long)unfinished);
 
-    kw_settle_params p = {.outcome = strcmp(outcome, "GOOD") == 0 ? KW_WEATHER_GOOD : KW_WEATHER_BAD,
+    kw_settle_params p = {.outcome = strcmp(outcome, "GOOD") == 0 ? KW_OUTCOME_GOOD : KW_OUTCOME_BAD,
                           .confidence_ppm = (uint32_t)conf, .wager_fee_bps = r->fee_bps};
     if ((rc = kw_ledger_account(db, KW_ACCT_WEATHER_RESERVE, 0, &r->reserve_acct, err)) != 0 ||
         (rc = kw_ledger_balance(db, r->reserve_acct, &p.reserve, err)) != 0 || (rc = load(db, r, err)) != 0)

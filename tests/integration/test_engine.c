@@ -135,7 +135,7 @@ static int act(fixture *f)
     int accepted = 0;
     for (int n = 0; n < 3; n++) {
         kw_action_req req = {.user_id = f->users[rnd(f) % USERS], .type = (kw_action_type)(rnd(f) % 4)};
-        req.direction = rnd(f) % 2 ? KW_WEATHER_GOOD : KW_WEATHER_BAD;
+        req.direction = rnd(f) % 2 ? KW_OUTCOME_GOOD : KW_OUTCOME_BAD;
         int64_t min, max;
         kw_action_limits(req.type, &min, &max);
         if (req.type != KW_ACTION_STAY)
