@@ -8,7 +8,9 @@
 
 #include "core/amount.h"
 #include "engine/events.h"
+#include "engine/resolver.h"
 #include "store/ledger.h"
+#include "store/performance.h"
 
 static const kw_sql SQL_CYCLE = {
     .sql = "SELECT current_state, COALESCE(weather_outcome, ''), COALESCE(confidence_ppm, 0) "
@@ -291,7 +293,8 @@ static int settle_tx(kw_db *db, void *ctx, kw_err *err)
         return rc;
     if (changes != 1)
         return kw_err_set(err, KW_ETRANSIENT, "cycle %llu changed state during settlement", (unsigned long long)r->cycle);
-    if ((rc = emit(db, r, err)) != 0)
+    if ((rc = emit(db, r, err)) || (rc = kw_resolver_record(db, r->cycle, outcome, r->now, err)) ||
+        (rc = kw_performance_refresh(db, err)))
         return rc;
     const kw_settle_totals *t = &r->rep->totals;
     char paid[KW_AMOUNT_BUFSZ], res[KW_AMOUNT_BUFSZ];
