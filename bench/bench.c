@@ -9,6 +9,7 @@
 
 /* One row per benchmark; each lives in bench/bench_NAME.c. */
 static const kw_bench benches[] = {
+    {"custody", "wallet opens and Ed25519 signatures after the one-time KDF", kw_bench_custody},
     {0},
 };
 
