@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,10 @@ int kw_wallet_kek_new(const void *master, size_t mlen, const uint8_t *seal_salt,
         return kw_err_set(err, KW_EINVAL, "invalid scrypt parameters");
     if (sodium_init() < 0)
         return kw_err_set(err, KW_ECRYPTO, "libsodium failed to initialise");
-    kw_wallet_kek *k = sodium_malloc(sizeof *k + mlen);
+    /* sodium_malloc puts the block against its trailing guard page, so only a
+     * size that is a multiple of the alignment yields an aligned struct. */
+    size_t size = (sizeof(kw_wallet_kek) + mlen + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
+    kw_wallet_kek *k = sodium_malloc(size);
     if (!k)
         return kw_err_set(err, KW_ENOMEM, "out of memory for the key-encryption key");
     memset(k, 0, sizeof *k);
