@@ -5,12 +5,12 @@
 static const char *const tiers[] = {"anonymous", "user", "premium"};
 static const char *const roles[] = {"user", "admin"};
 
-const char *kw_tier_name(kw_tier t)
+const char *kw_access_tier_name(kw_access_tier t)
 {
     return (unsigned)t < sizeof tiers / sizeof tiers[0] ? tiers[t] : "?";
 }
 
-const char *kw_role_name(kw_role r)
+const char *kw_access_role_name(kw_access_role r)
 {
     return (unsigned)r < sizeof roles / sizeof roles[0] ? roles[r] : "?";
 }
@@ -23,20 +23,20 @@ static int find(const char *const *names, int n, const char *s)
     return KW_EINVAL;
 }
 
-int kw_tier_parse(const char *s, kw_tier *out)
+int kw_access_tier_parse(const char *s, kw_access_tier *out)
 {
     int i = find(tiers, sizeof tiers / sizeof tiers[0], s);
     if (i < 0)
         return i;
-    *out = (kw_tier)i;
+    *out = (kw_access_tier)i;
     return 0;
 }
 
-int kw_role_parse(const char *s, kw_role *out)
+int kw_access_role_parse(const char *s, kw_access_role *out)
 {
     int i = find(roles, sizeof roles / sizeof roles[0], s);
     if (i < 0)
         return i;
-    *out = (kw_role)i;
+    *out = (kw_access_role)i;
     return 0;
 }

@@ -11,24 +11,24 @@
 
 #include "core/err.h"
 
-typedef enum kw_tier {
-    KW_TIER_ANONYMOUS = 0, /* no credentials */
-    KW_TIER_USER,
-    KW_TIER_PREMIUM,
-} kw_tier;
+typedef enum kw_access_tier {
+    KW_ACCESS_ANONYMOUS = 0, /* no credentials */
+    KW_ACCESS_USER,
+    KW_ACCESS_PREMIUM,
+} kw_access_tier;
 
-typedef enum kw_role {
-    KW_ROLE_USER = 0,
-    KW_ROLE_ADMIN,
-} kw_role;
+typedef enum kw_access_role {
+    KW_ACCESS_ROLE_USER = 0,
+    KW_ACCESS_ADMIN,
+} kw_access_role;
 
 /* "anonymous", "user", "premium". */
-const char *kw_tier_name(kw_tier t);
+const char *kw_access_tier_name(kw_access_tier t);
 /* "user", "admin". */
-const char *kw_role_name(kw_role r);
+const char *kw_access_role_name(kw_access_role r);
 
 /* Parses a name; KW_EINVAL for anything else (NULL included). */
-int kw_tier_parse(const char *s, kw_tier *out) KW_WUR;
-int kw_role_parse(const char *s, kw_role *out) KW_WUR;
+int kw_access_tier_parse(const char *s, kw_access_tier *out) KW_WUR;
+int kw_access_role_parse(const char *s, kw_access_role *out) KW_WUR;
 
 #endif

@@ -38,7 +38,7 @@ static int reject(kw_err *err, int why)
     return rc;
 }
 
-int kw_jwt_issue(const uint8_t *key, size_t klen, const char *sub, kw_tier tier, kw_role role, int64_t now,
+int kw_jwt_issue(const uint8_t *key, size_t klen, const char *sub, kw_access_tier tier, kw_access_role role, int64_t now,
                  char out[KW_JWT_BUFSZ], kw_err *err)
 {
     uint8_t jti_raw[16], mac[32];
@@ -47,16 +47,16 @@ int kw_jwt_issue(const uint8_t *key, size_t klen, const char *sub, kw_tier tier,
         return kw_err_set(err, KW_EINVAL, "token secret must be at least %d bytes", MIN_KEY);
     if (!sub || !*sub || strlen(sub) >= KW_JWT_SUB_MAX)
         return kw_err_set(err, KW_EINVAL, "token subject must be 1 to %d bytes", KW_JWT_SUB_MAX - 1);
-    if (tier != KW_TIER_USER && tier != KW_TIER_PREMIUM)
+    if (tier != KW_ACCESS_USER && tier != KW_ACCESS_PREMIUM)
         return kw_err_set(err, KW_EINVAL, "tokens are issued to the user and premium tiers only");
-    if (role != KW_ROLE_USER && role != KW_ROLE_ADMIN)
+    if (role != KW_ACCESS_ROLE_USER && role != KW_ACCESS_ADMIN)
         return kw_err_set(err, KW_EINVAL, "unknown role");
     if (sodium_init() < 0)
         return kw_err_set(err, KW_ECRYPTO, "libsodium failed to initialise");
     randombytes_buf(jti_raw, sizeof jti_raw);
     kw_hex_encode(jti_raw, sizeof jti_raw, jti);
-    json_t *c = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s}", "sub", sub, "tier", kw_tier_name(tier), "role",
-                          kw_role_name(role), "iat", (json_int_t)now, "exp", (json_int_t)(now + KW_JWT_TTL), "jti", jti);
+    json_t *c = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s}", "sub", sub, "tier", kw_access_tier_name(tier), "role",
+                          kw_access_role_name(role), "iat", (json_int_t)now, "exp", (json_int_t)(now + KW_JWT_TTL), "jti", jti);
     char *payload = c ? json_dumps(c, JSON_COMPACT) : NULL;
     json_decref(c);
     if (!payload)
@@ -123,8 +123,8 @@ static int read_claims(json_t *c, int64_t now, kw_jwt_claims *out)
     kw_jwt_claims k = {0};
     if (!sub || !*sub || strlen(sub) >= sizeof k.sub || !jti || strlen(jti) >= sizeof k.jti ||
         !json_is_integer(iat) || !json_is_integer(exp) || (nbf && !json_is_integer(nbf)) ||
-        kw_tier_parse(json_string_value(json_object_get(c, "tier")), &k.tier) != 0 ||
-        k.tier == KW_TIER_ANONYMOUS || kw_role_parse(json_string_value(json_object_get(c, "role")), &k.role) != 0)
+        kw_access_tier_parse(json_string_value(json_object_get(c, "tier")), &k.tier) != 0 ||
+        k.tier == KW_ACCESS_ANONYMOUS || kw_access_role_parse(json_string_value(json_object_get(c, "role")), &k.role) != 0)
         return KW_JWT_BAD_CLAIMS;
     k.iat = json_integer_value(iat);
     k.exp = json_integer_value(exp);

@@ -49,15 +49,15 @@ enum kw_jwt_reject {
 
 typedef struct kw_jwt_claims {
     char sub[KW_JWT_SUB_MAX];
-    kw_tier tier;
-    kw_role role;
+    kw_access_tier tier;
+    kw_access_role role;
     int64_t iat, exp;
     char jti[33];
 } kw_jwt_claims;
 
 /* Issues a token for sub (1–63 bytes) at time now into out. KW_EINVAL for a
  * bad sub or tier (anonymous has no token), or a key under 32 bytes. */
-int kw_jwt_issue(const uint8_t *key, size_t klen, const char *sub, kw_tier tier, kw_role role, int64_t now,
+int kw_jwt_issue(const uint8_t *key, size_t klen, const char *sub, kw_access_tier tier, kw_access_role role, int64_t now,
                  char out[KW_JWT_BUFSZ], kw_err *err) KW_WUR;
 
 /* Verifies token at time now and fills claims. 0, or KW_EAUTH with

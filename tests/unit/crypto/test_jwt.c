@@ -75,38 +75,38 @@ Test(jwt, issue_and_verify_round_trip)
 {
     char tok[KW_JWT_BUFSZ];
     kw_err e = {0};
-    cr_assert_eq(kw_jwt_issue(key, KLEN, "1234", KW_TIER_PREMIUM, KW_ROLE_ADMIN, NOW, tok, &e), 0, "%s", e.msg);
+    cr_assert_eq(kw_jwt_issue(key, KLEN, "1234", KW_ACCESS_PREMIUM, KW_ACCESS_ADMIN, NOW, tok, &e), 0, "%s", e.msg);
     cr_assert_eq(strncmp(tok, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.", 37), 0);
     kw_jwt_claims c;
     cr_assert_eq(kw_jwt_verify(key, KLEN, tok, NOW + 10, &c, &e), 0, "%s", e.msg);
     cr_assert_str_eq(c.sub, "1234");
-    cr_assert_eq(c.tier, KW_TIER_PREMIUM);
-    cr_assert_eq(c.role, KW_ROLE_ADMIN);
+    cr_assert_eq(c.tier, KW_ACCESS_PREMIUM);
+    cr_assert_eq(c.role, KW_ACCESS_ADMIN);
     cr_assert_eq(c.iat, NOW);
     cr_assert_eq(c.exp, NOW + 3600);
     cr_assert_eq(strlen(c.jti), 32);
     char again[KW_JWT_BUFSZ];
-    cr_assert_eq(kw_jwt_issue(key, KLEN, "1234", KW_TIER_PREMIUM, KW_ROLE_ADMIN, NOW, again, &e), 0);
+    cr_assert_eq(kw_jwt_issue(key, KLEN, "1234", KW_ACCESS_PREMIUM, KW_ACCESS_ADMIN, NOW, again, &e), 0);
     cr_assert_str_neq(tok, again, "each token has its own jti");
 }
 
 Test(jwt, issue_refuses_bad_input)
 {
     char tok[KW_JWT_BUFSZ];
-    cr_assert_eq(kw_jwt_issue(key, 31, "1", KW_TIER_USER, KW_ROLE_USER, NOW, tok, NULL), KW_EINVAL);
-    cr_assert_eq(kw_jwt_issue(key, KLEN, "", KW_TIER_USER, KW_ROLE_USER, NOW, tok, NULL), KW_EINVAL);
-    cr_assert_eq(kw_jwt_issue(key, KLEN, NULL, KW_TIER_USER, KW_ROLE_USER, NOW, tok, NULL), KW_EINVAL);
-    cr_assert_eq(kw_jwt_issue(key, KLEN, "1", KW_TIER_ANONYMOUS, KW_ROLE_USER, NOW, tok, NULL), KW_EINVAL);
+    cr_assert_eq(kw_jwt_issue(key, 31, "1", KW_ACCESS_USER, KW_ACCESS_ROLE_USER, NOW, tok, NULL), KW_EINVAL);
+    cr_assert_eq(kw_jwt_issue(key, KLEN, "", KW_ACCESS_USER, KW_ACCESS_ROLE_USER, NOW, tok, NULL), KW_EINVAL);
+    cr_assert_eq(kw_jwt_issue(key, KLEN, NULL, KW_ACCESS_USER, KW_ACCESS_ROLE_USER, NOW, tok, NULL), KW_EINVAL);
+    cr_assert_eq(kw_jwt_issue(key, KLEN, "1", KW_ACCESS_ANONYMOUS, KW_ACCESS_ROLE_USER, NOW, tok, NULL), KW_EINVAL);
     char long_sub[KW_JWT_SUB_MAX + 1];
     memset(long_sub, '7', KW_JWT_SUB_MAX);
     long_sub[KW_JWT_SUB_MAX] = 0;
-    cr_assert_eq(kw_jwt_issue(key, KLEN, long_sub, KW_TIER_USER, KW_ROLE_USER, NOW, tok, NULL), KW_EINVAL);
+    cr_assert_eq(kw_jwt_issue(key, KLEN, long_sub, KW_ACCESS_USER, KW_ACCESS_ROLE_USER, NOW, tok, NULL), KW_EINVAL);
 }
 
 Test(jwt, expiry_and_skew)
 {
     char tok[KW_JWT_BUFSZ];
-    cr_assert_eq(kw_jwt_issue(key, KLEN, "7", KW_TIER_USER, KW_ROLE_USER, NOW, tok, NULL), 0);
+    cr_assert_eq(kw_jwt_issue(key, KLEN, "7", KW_ACCESS_USER, KW_ACCESS_ROLE_USER, NOW, tok, NULL), 0);
     cr_assert_eq(reason(tok, NOW + 3600 + KW_JWT_SKEW - 1), 0, "within the skew");
     cr_assert_eq(reason(tok, NOW + 3600 + KW_JWT_SKEW), KW_JWT_EXPIRED);
     cr_assert_eq(reason(tok, NOW + 86400), KW_JWT_EXPIRED);
@@ -134,7 +134,7 @@ Test(jwt, not_before)
 Test(jwt, wrong_signature)
 {
     char tok[KW_JWT_BUFSZ];
-    cr_assert_eq(kw_jwt_issue(key, KLEN, "7", KW_TIER_USER, KW_ROLE_USER, NOW, tok, NULL), 0);
+    cr_assert_eq(kw_jwt_issue(key, KLEN, "7", KW_ACCESS_USER, KW_ACCESS_ROLE_USER, NOW, tok, NULL), 0);
     kw_jwt_claims c;
     kw_err e = {0};
     const uint8_t other[] = "another key of thirty-two bytes or more";
@@ -184,7 +184,7 @@ Test(jwt, malformed_and_bad_base64)
     cr_assert_eq(reason("a.b", NOW), KW_JWT_MALFORMED);
     cr_assert_eq(reason("a.b.c.d", NOW), KW_JWT_MALFORMED);
     char tok[KW_JWT_BUFSZ], bad[KW_JWT_BUFSZ + 8];
-    cr_assert_eq(kw_jwt_issue(key, KLEN, "7", KW_TIER_USER, KW_ROLE_USER, NOW, tok, NULL), 0);
+    cr_assert_eq(kw_jwt_issue(key, KLEN, "7", KW_ACCESS_USER, KW_ACCESS_ROLE_USER, NOW, tok, NULL), 0);
     /* A character outside base64url in each part, padding, standard-alphabet characters. */
     const char *dot1 = strchr(tok, '.'), *dot2 = strrchr(tok, '.');
     size_t cuts[] = {2, (size_t)(dot1 - tok) + 3, (size_t)(dot2 - tok) + 3};

@@ -96,7 +96,7 @@ Test(no_secret_in_logs, custody_flows)
     /* Tokens. */
     char token[KW_JWT_BUFSZ];
     kw_jwt_claims claims;
-    cr_assert_eq(kw_jwt_issue(jwt.bytes, jwt.len, "1", KW_TIER_USER, KW_ROLE_USER, 1000, token, &e), 0);
+    cr_assert_eq(kw_jwt_issue(jwt.bytes, jwt.len, "1", KW_ACCESS_USER, KW_ACCESS_ROLE_USER, 1000, token, &e), 0);
     secret_text(token, strlen(token));
     secret_text(strrchr(token, '.') + 1, strlen(strrchr(token, '.') + 1));
     cr_assert_eq(kw_jwt_verify(jwt.bytes, jwt.len, token, 999999, &claims, &e), KW_EAUTH);
