@@ -157,12 +157,15 @@ int kw_secret_generate_file(const char *path, int *created, kw_err *err)
 }
 
 /* The devnet fallback: KALEWX_DATA_DIR/NAME, generated when absent. */
-static int load_generated(const kw_config *cfg, const char *name, const char *what, kw_secret *out, kw_err *err)
+static int load_generated(const kw_config *cfg, const char *name, const char *what, bool may_generate,
+                          kw_secret *out, kw_err *err)
 {
     char path[PATH_MAX];
     int created = 0;
     if (snprintf(path, sizeof path, "%s/%s", kw_config_str(cfg, KW_CFG_KALEWX_DATA_DIR), name) >= (int)sizeof path)
         return kw_err_set(err, KW_EINVAL, "KALEWX_DATA_DIR is too long");
+    if (!may_generate && access(path, F_OK) != 0)
+        return kw_err_set(err, KW_ENOTFOUND, "%s is missing", path);
     int rc = kw_secret_generate_file(path, &created, err);
     if (rc == 0)
         rc = kw_secret_read_file(path, out, err);
@@ -175,7 +178,7 @@ static int load_generated(const kw_config *cfg, const char *name, const char *wh
     return 0;
 }
 
-int kw_secret_load(const kw_config *cfg, kw_secret_kind kind, kw_secret *out, kw_err *err)
+int kw_secret_load(const kw_config *cfg, kw_secret_kind kind, bool may_generate, kw_secret *out, kw_err *err)
 {
     int devnet = strcmp(kw_config_str(cfg, KW_CFG_KALEWX_CHAIN), "devnet") == 0;
     const char *chain = kw_config_str(cfg, KW_CFG_KALEWX_CHAIN);
@@ -200,7 +203,7 @@ int kw_secret_load(const kw_config *cfg, kw_secret_kind kind, kw_secret *out, kw
         if (!devnet)
             return kw_err_set(err, KW_EINVAL,
                               "KALEWX_MASTER_KEY or KALEWX_MASTER_KEY_FILE is required with KALEWX_CHAIN=%s", chain);
-        return load_generated(cfg, "master.key", "master key", out, err);
+        return load_generated(cfg, "master.key", "master key", may_generate, out, err);
     }
     const char *text = kw_config_str(cfg, KW_CFG_JWT_SECRET);
     if (*text) {
@@ -210,5 +213,5 @@ int kw_secret_load(const kw_config *cfg, kw_secret_kind kind, kw_secret *out, kw
     }
     if (!devnet)
         return kw_err_set(err, KW_EINVAL, "JWT_SECRET is required with KALEWX_CHAIN=%s", chain);
-    return load_generated(cfg, "jwt.key", "token secret", out, err);
+    return load_generated(cfg, "jwt.key", "token secret", may_generate, out, err);
 }

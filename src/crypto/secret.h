@@ -26,6 +26,7 @@
 #ifndef KW_CRYPTO_SECRET_H
 #define KW_CRYPTO_SECRET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,9 +54,13 @@ typedef struct kw_secret {
     kw_secret_origin origin;
 } kw_secret;
 
-/* Loads one secret as described above. KW_EINVAL names the setting or file
- * and what is wrong; KW_EIO for file-system failures. */
-int kw_secret_load(const kw_config *cfg, kw_secret_kind kind, kw_secret *out, kw_err *err) KW_WUR;
+/* Loads one secret as described above. With may_generate false a missing
+ * devnet file is KW_ENOTFOUND instead of being created: when wallets exist,
+ * a lost master key must be reported, never silently replaced. KW_EINVAL
+ * names the setting or file and what is wrong; KW_EIO for file-system
+ * failures. */
+int kw_secret_load(const kw_config *cfg, kw_secret_kind kind, bool may_generate, kw_secret *out,
+                   kw_err *err) KW_WUR;
 
 /* Reads a secret file (e.g. rotate-master-key --new-key-file). */
 int kw_secret_read_file(const char *path, kw_secret *out, kw_err *err) KW_WUR;

@@ -57,8 +57,8 @@ Test(no_secret_in_logs, custody_flows)
     cr_assert_eq(kw_config_init(&cfg), 0);
     cr_assert_eq(kw_config_set(&cfg, KW_CFG_KALEWX_DATA_DIR, data, KW_SRC_FLAG, NULL), 0);
     kw_secret master = {0}, jwt = {0};
-    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, &master, &e), 0, "%s", e.msg);
-    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_JWT, &jwt, &e), 0, "%s", e.msg);
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, true, &master, &e), 0, "%s", e.msg);
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_JWT, true, &jwt, &e), 0, "%s", e.msg);
     secret_text((const char *)master.bytes, master.len);
     secret_text((const char *)jwt.bytes, jwt.len);
 

@@ -64,7 +64,7 @@ Test(secret, devnet_generates_master_key_once)
     kw_secret a = {0}, b = {0};
     kw_err e = {0};
     char path[128], log[8192];
-    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, &a, &e), 0, "%s", e.msg);
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, true, &a, &e), 0, "%s", e.msg);
     cr_assert_eq(a.origin, KW_SECRET_GENERATED);
     cr_assert_eq(a.len, 64);
     snprintf(path, sizeof path, "%s/data/master.key", dir);
@@ -80,7 +80,7 @@ Test(secret, devnet_generates_master_key_once)
     text[64] = 0;
     cr_assert_null(strstr(log, text), "the log never holds the key");
 
-    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, &b, &e), 0, "%s", e.msg);
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, true, &b, &e), 0, "%s", e.msg);
     cr_assert_eq(b.origin, KW_SECRET_FROM_DATA_DIR);
     cr_assert(b.len == a.len && memcmp(a.bytes, b.bytes, a.len) == 0, "the second start reads the same key");
     cr_assert_eq(drain_log(log, sizeof log), 0, "no log line when nothing was generated");
@@ -89,11 +89,27 @@ Test(secret, devnet_generates_master_key_once)
     kw_secret_free(&b);
 }
 
+Test(secret, devnet_key_is_not_generated_when_forbidden)
+{
+    kw_secret s = {0};
+    kw_err e = {0};
+    char path[128];
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, false, &s, &e), KW_ENOTFOUND);
+    snprintf(path, sizeof path, "%s/data/master.key", dir);
+    cr_assert(strstr(e.msg, path), "%s", e.msg);
+    cr_assert_neq(access(path, F_OK), 0, "nothing was created");
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, true, &s, &e), 0);
+    kw_secret_free(&s);
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, false, &s, &e), 0, "an existing file is read");
+    cr_assert_eq(s.origin, KW_SECRET_FROM_DATA_DIR);
+    kw_secret_free(&s);
+}
+
 Test(secret, devnet_generates_jwt_secret_separately)
 {
     kw_secret m = {0}, j = {0};
-    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, &m, NULL), 0);
-    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_JWT, &j, NULL), 0);
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, true, &m, NULL), 0);
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_JWT, true, &j, NULL), 0);
     cr_assert_eq(j.origin, KW_SECRET_GENERATED);
     cr_assert(memcmp(m.bytes, j.bytes, 32) != 0);
     char path[128];
@@ -108,21 +124,21 @@ Test(secret, other_chains_require_the_settings)
     kw_secret s = {0};
     kw_err e = {0};
     set(KW_CFG_KALEWX_CHAIN, "testnet");
-    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, &s, &e), KW_EINVAL);
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, true, &s, &e), KW_EINVAL);
     cr_assert(strstr(e.msg, "KALEWX_MASTER_KEY or KALEWX_MASTER_KEY_FILE is required with KALEWX_CHAIN=testnet"),
               "%s", e.msg);
-    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_JWT, &s, &e), KW_EINVAL);
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_JWT, true, &s, &e), KW_EINVAL);
     cr_assert(strstr(e.msg, "JWT_SECRET is required"), "%s", e.msg);
     char path[128];
     snprintf(path, sizeof path, "%s/data", dir);
     cr_assert_neq(access(path, F_OK), 0, "nothing generated outside devnet");
     set(KW_CFG_KALEWX_MASTER_KEY, key64);
     set(KW_CFG_JWT_SECRET, key64);
-    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, &s, &e), 0, "%s", e.msg);
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, true, &s, &e), 0, "%s", e.msg);
     cr_assert_eq(s.origin, KW_SECRET_FROM_SETTING);
     cr_assert(s.len == strlen(key64) && memcmp(s.bytes, key64, s.len) == 0);
     kw_secret_free(&s);
-    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_JWT, &s, &e), 0, "%s", e.msg);
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_JWT, true, &s, &e), 0, "%s", e.msg);
     kw_secret_free(&s);
 }
 
@@ -135,19 +151,19 @@ Test(secret, master_key_file)
     write_file(path, "correct horse battery staple master secret\r\n\n", 0600);
     set(KW_CFG_KALEWX_CHAIN, "mainnet");
     set(KW_CFG_KALEWX_MASTER_KEY_FILE, path);
-    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, &s, &e), 0, "%s", e.msg);
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, true, &s, &e), 0, "%s", e.msg);
     cr_assert_eq(s.origin, KW_SECRET_FROM_FILE);
     cr_assert_eq(s.len, strlen("correct horse battery staple master secret"), "line break dropped");
     kw_secret_free(&s);
     drain_log(log, sizeof log);
     chmod(path, 0644);
-    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, &s, &e), 0, "%s", e.msg);
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, true, &s, &e), 0, "%s", e.msg);
     drain_log(log, sizeof log);
     cr_assert(strstr(log, "group or others"), "%s", log);
     cr_assert_null(strstr(log, "horse"));
     kw_secret_free(&s);
     set(KW_CFG_KALEWX_MASTER_KEY, key64);
-    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, &s, &e), KW_EINVAL);
+    cr_assert_eq(kw_secret_load(&cfg, KW_SECRET_MASTER, true, &s, &e), KW_EINVAL);
     cr_assert(strstr(e.msg, "not both"), "%s", e.msg);
 }
 
