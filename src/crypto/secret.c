@@ -105,55 +105,88 @@ static int mkdirs(char *path, kw_err *err)
     return 0;
 }
 
-int kw_secret_generate_file(const char *path, int *created, kw_err *err)
+/* Writes text (n bytes and a line break) to a new 0600 file next to path,
+ * synced, and names it in tmp. The caller links or renames it into place. */
+static int write_temp(const char *path, const uint8_t *text, size_t n, char tmp[PATH_MAX + 16], kw_err *err)
 {
-    char dir[PATH_MAX], tmp[PATH_MAX + 16];
-    uint8_t raw[32];
-    char line[66];
-    *created = 0;
-    if (access(path, F_OK) == 0)
-        return 0;
+    char dir[PATH_MAX];
     if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir ||
-        snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
+        snprintf(tmp, PATH_MAX + 16, "%s.XXXXXX", path) >= PATH_MAX + 16)
         return kw_err_set(err, KW_EINVAL, "key file path is too long");
     int rc = mkdirs(dir, err);
     if (rc)
         return rc;
-    /* Written under a temporary name and linked into place: another process
-     * never sees a half-written key, and an existing key is never replaced. */
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return kw_err_set(err, KW_EIO, "cannot create key file next to %s: %s", path, strerror(errno));
-    if (sodium_init() < 0) {
-        close(fd);
-        unlink(tmp);
-        return kw_err_set(err, KW_ECRYPTO, "libsodium failed to initialise");
-    }
-    randombytes_buf(raw, sizeof raw);
-    kw_hex_encode(raw, sizeof raw, line);
-    line[64] = '\n';
-    int ok = fchmod(fd, 0600) == 0 && write(fd, line, 65) == 65 && fsync(fd) == 0;
-    sodium_memzero(raw, sizeof raw);
-    sodium_memzero(line, sizeof line);
+    int ok = fchmod(fd, 0600) == 0 && write(fd, text, n) == (ssize_t)n && write(fd, "\n", 1) == 1 &&
+             fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
     if (!ok) {
         rc = kw_err_set(err, KW_EIO, "cannot write key file %s: %s", path, strerror(errno));
-    } else if (link(tmp, path) == 0) {
+        unlink(tmp);
+    }
+    return rc;
+}
+
+/* Makes a new name in path's directory durable. */
+static void sync_dir(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = 0;
+    else if (slash)
+        *slash = 0;
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+}
+
+int kw_secret_generate_file(const char *path, int *created, kw_err *err)
+{
+    char tmp[PATH_MAX + 16], line[65];
+    uint8_t raw[32];
+    *created = 0;
+    if (access(path, F_OK) == 0)
+        return 0;
+    if (sodium_init() < 0)
+        return kw_err_set(err, KW_ECRYPTO, "libsodium failed to initialise");
+    randombytes_buf(raw, sizeof raw);
+    kw_hex_encode(raw, sizeof raw, line);
+    int rc = write_temp(path, (const uint8_t *)line, 64, tmp, err);
+    sodium_memzero(raw, sizeof raw);
+    sodium_memzero(line, sizeof line);
+    if (rc)
+        return rc;
+    /* Linked into place: another process never sees a half-written key, and
+     * an existing key is never replaced (the first writer wins). */
+    if (link(tmp, path) == 0) {
         *created = 1;
-        char *slash = strrchr(dir, '/');
-        if (slash) {
-            *slash = 0;
-            int dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dfd >= 0) {
-                (void)fsync(dfd);
-                close(dfd);
-            }
-        }
+        sync_dir(path);
     } else if (errno != EEXIST) {
         rc = kw_err_set(err, KW_EIO, "cannot create key file %s: %s", path, strerror(errno));
     }
     unlink(tmp);
     return rc;
+}
+
+int kw_secret_install_file(const char *path, const kw_secret *s, kw_err *err)
+{
+    char tmp[PATH_MAX + 16];
+    int rc = write_temp(path, s->bytes, s->len, tmp, err);
+    if (rc)
+        return rc;
+    if (rename(tmp, path) != 0) {
+        rc = kw_err_set(err, KW_EIO, "cannot replace key file %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return rc;
+    }
+    sync_dir(path);
+    return 0;
 }
 
 /* The devnet fallback: KALEWX_DATA_DIR/NAME, generated when absent. */

@@ -72,6 +72,10 @@ int kw_secret_from_text(const char *text, size_t n, const char *what, kw_secret 
  * *created tells which. Parent directories are created 0700. */
 int kw_secret_generate_file(const char *path, int *created, kw_err *err) KW_WUR;
 
+/* Replaces path with s atomically (0600, synced): a crash leaves the old
+ * file or the new one, never a mix. For rotate-master-key on devnet. */
+int kw_secret_install_file(const char *path, const kw_secret *s, kw_err *err) KW_WUR;
+
 /* Wipes and frees; safe on a zeroed or already freed kw_secret. */
 void kw_secret_free(kw_secret *s);
 

@@ -223,3 +223,25 @@ Test(secret, generation_never_replaces_a_key)
     snprintf(cmd, sizeof cmd, "test $(ls %s/data/sub | wc -l) -eq 1", dir);
     cr_assert_eq(system(cmd), 0, "no temporary file left behind");
 }
+
+Test(secret, install_replaces_a_key_atomically)
+{
+    char path[128];
+    kw_secret s = {0}, back = {0};
+    kw_err e = {0};
+    int created;
+    snprintf(path, sizeof path, "%s/data/master.key", dir);
+    cr_assert_eq(kw_secret_generate_file(path, &created, &e), 0);
+    cr_assert_eq(kw_secret_from_text(key64, strlen(key64), "new key", &s, &e), 0);
+    cr_assert_eq(kw_secret_install_file(path, &s, &e), 0, "%s", e.msg);
+    cr_assert_eq(kw_secret_read_file(path, &back, &e), 0, "%s", e.msg);
+    cr_assert(back.len == s.len && memcmp(back.bytes, s.bytes, s.len) == 0);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "test $(ls %s/data | wc -l) -eq 1", dir);
+    cr_assert_eq(system(cmd), 0, "no temporary file left behind");
+    kw_secret_free(&s);
+    kw_secret_free(&back);
+}
