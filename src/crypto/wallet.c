@@ -267,8 +267,9 @@ int kw_wallet_create(kw_wallet_kek *k, int64_t created_ms, char address[KW_STRKE
 static int hex_field(json_t *o, const char *name, uint8_t *out, size_t n, kw_err *err)
 {
     const char *s = json_string_value(json_object_get(o, name));
-    if (kw_hex_decode(s, out, n) != 0)
-        return kw_err_set(err, KW_EINVAL, "sealed wallet: \"%s\" must be %zu hex digits", name, 2 * n);
+    /* Lower case only, as written: one spelling per blob. */
+    if (strspn(s, "0123456789abcdef") != strlen(s) || kw_hex_decode(s, out, n) != 0)
+        return kw_err_set(err, KW_EINVAL, "sealed wallet: \"%s\" must be %zu lower-case hex digits", name, 2 * n);
     return 0;
 }
 

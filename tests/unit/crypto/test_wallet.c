@@ -250,10 +250,11 @@ Test(wallet, strict_fields, .init = one_wallet, .fini = drop_wallet)
         {"salt", json_integer(5), "\"salt\" must be a string"},
         {"authTag", json_null(), "\"authTag\" must be a string"},
         {"iv", json_array(), "\"iv\" must be a string"},
-        {"iv", json_string("a0a1a2a3a4a5a6a7a8a9aa"), "\"iv\" must be 24 hex digits"},
-        {"iv", json_string("a0a1a2a3a4a5a6a7a8a9aaabac"), "\"iv\" must be 24 hex digits"},
-        {"authTag", json_string("zz"), "\"authTag\" must be 32 hex digits"},
-        {"encryptedPrivateKey", json_string(""), "\"encryptedPrivateKey\" must be 64 hex digits"},
+        {"iv", json_string("a0a1a2a3a4a5a6a7a8a9aa"), "\"iv\" must be 24 lower-case hex digits"},
+        {"iv", json_string("a0a1a2a3a4a5a6a7a8a9aaabac"), "\"iv\" must be 24 lower-case hex digits"},
+        {"iv", json_string("A0A1A2A3A4A5A6A7A8A9AAAB"), "\"iv\" must be 24 lower-case hex digits"},
+        {"authTag", json_string("zz"), "\"authTag\" must be 32 lower-case hex digits"},
+        {"encryptedPrivateKey", json_string(""), "\"encryptedPrivateKey\" must be 64 lower-case hex digits"},
         {"algorithm", json_string("aes-128-gcm"), "algorithm \"aes-128-gcm\""},
         {"keyDerivation", json_string("pbkdf2"), "unknown keyDerivation"},
         {"keyDerivation", json_string("scrypt:N=16384,r=8,p=1"), "this service derives keys with"},
@@ -376,4 +377,32 @@ Test(wallet, kek_rejects_bad_parameters)
     kw_wallet_kdf zero = {.n = 1024, .r = 0, .p = 1};
     cr_assert_eq(kw_wallet_kek_new("m", 1, NULL, &zero, &k, &e), KW_EINVAL);
     kw_wallet_kek_free(NULL);
+}
+
+Test(wallet, random_mutations_never_crash_or_open_wrongly, .init = one_wallet, .fini = drop_wallet)
+{
+    uint8_t want[32], seed[32];
+    cr_assert_eq(kw_wallet_open(fx_kek, fx_address, fx_sealed, want, NULL), 0);
+    size_t n = strlen(fx_sealed);
+    char *buf = malloc(n + 2);
+    unsigned rng = 12345;
+    for (int round = 0; round < 20000; round++) {
+        memcpy(buf, fx_sealed, n + 1);
+        rng = rng * 1103515245u + 12345u;
+        size_t at = (rng >> 8) % n;
+        rng = rng * 1103515245u + 12345u;
+        switch (round % 3) {
+        case 0: buf[at] = (char)(rng >> 16); break;                          /* replace (NUL truncates) */
+        case 1: memmove(buf + at, buf + at + 1, n - at); break;              /* delete */
+        case 2: memmove(buf + at + 1, buf + at, n - at + 1); buf[at] = (char)(rng >> 16); break; /* insert */
+        }
+        kw_err e = {0};
+        int rc = kw_wallet_open(fx_kek, fx_address, buf, seed, &e);
+        cr_assert(rc == 0 || rc == KW_EINVAL || rc == KW_ECRYPTO, "round %d: rc %d", round, rc);
+        if (rc == 0)
+            cr_assert(memcmp(seed, want, 32) == 0, "round %d opened to another seed", round);
+        else
+            cr_assert(e.msg[0], "round %d: an error without a message", round);
+    }
+    free(buf);
 }
