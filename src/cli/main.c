@@ -25,6 +25,10 @@ static const kw_command commands[] = {
      "Without an argument, lists every command. With one, explains that command."},
     {"version", cmd_version, "", "print the version",
      "Prints the kalewx version. With --json, prints {\"version\": ...}."},
+    {"serve", kw_cmd_serve, "", "run the service: engine, devnet, API",
+     "Runs everything in one process with zero configuration: the cycle engine, the\n"
+     "custodial farmer, the embedded devnet and SQLite under KALEWX_DATA_DIR.\n"
+     "SIGINT or SIGTERM stop it gracefully."},
     {"config", kw_cmd_config, "", "print the effective settings and where each came from",
      "Prints every setting with its value and its source (flag, env, file, default).\n"
      "Secrets are never printed, only whether they are set."},

@@ -10,6 +10,7 @@
 #include "chain/devnet.h"
 #include "core/amount.h"
 #include "crypto/secret.h"
+#include "crypto/sha.h"
 #include "obs/log.h"
 #include "store/ledger.h"
 #include "store/migrate.h"
@@ -260,13 +261,13 @@ void kw_engine_close(kw_engine *e)
 
 static const kw_sql SQL_CYCLE_ROW = {
     .sql = "SELECT current_state, COALESCE(weather_outcome, ''), COALESCE(final_score_ppm, -1), "
-           "COALESCE(confidence_ppm, -1), COALESCE(location, ''), COALESCE(dao_result, '') "
+           "COALESCE(confidence_ppm, -1), COALESCE(location, '') "
            "FROM weather_cycles WHERE cycle_id = $1"};
 static const kw_sql SQL_PARTICIPANTS = {
     .sql = "SELECT COUNT(DISTINCT user_id), COUNT(DISTINCT CASE WHEN action_type = 'agriculture' THEN user_id END), "
            "COUNT(DISTINCT CASE WHEN action_type = 'wager' THEN user_id END) FROM cycle_actions WHERE cycle_id = $1"};
 static const kw_sql SQL_DAO_VOTES = {
-    .sql = "SELECT dao_id, commitment, revealed, prediction, confidence_ppm, COALESCE(valid, 0) FROM dao_votes "
+    .sql = "SELECT dao_id, commitment, revealed, prediction, confidence_ppm, CASE WHEN valid THEN 1 ELSE 0 END FROM dao_votes "
            "WHERE cycle_id = $1 ORDER BY dao_id"};
 
 static json_t *dao_section(kw_db *db, uint64_t cycle, kw_err *err)

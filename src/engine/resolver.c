@@ -43,9 +43,9 @@ static const kw_sql SQL_VOTES = {
     .sql = "SELECT dao_id, prediction, confidence_ppm, reasoning, commitment, salt FROM dao_votes "
            "WHERE cycle_id = $1 ORDER BY dao_id"};
 static const kw_sql SQL_REVEALED = {
-    .sql = "UPDATE dao_votes SET revealed = 1, valid = $3, revealed_at = $4 WHERE cycle_id = $1 AND dao_id = $2"};
+    .sql = "UPDATE dao_votes SET revealed = TRUE, valid = $3, revealed_at = $4 WHERE cycle_id = $1 AND dao_id = $2"};
 static const kw_sql SQL_VOTE_RESULT = {
-    .sql = "SELECT dao_id, prediction FROM dao_votes WHERE cycle_id = $1 AND valid = 1"};
+    .sql = "SELECT dao_id, prediction FROM dao_votes WHERE cycle_id = $1 AND valid = TRUE"};
 static const kw_sql SQL_VOTE_CORRECT = {
     .sql = "UPDATE dao_votes SET correct = $3 WHERE cycle_id = $1 AND dao_id = $2"};
 

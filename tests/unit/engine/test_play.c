@@ -65,7 +65,7 @@ static void fixture_open(fixture *f, const char *fault_rate)
     set(f, "DEVNET_FAULT_RATE", fault_rate);
     set(f, "DEVNET_RESERVE", "100000");
     set(f, "LOG_LEVEL", "error");
-    kw_log_setup(KW_LOG_ERROR, "test", 2);
+    kw_log_setup(getenv("KW_TEST_LOG") ? KW_LOG_DEBUG : KW_LOG_ERROR, "test", 2);
     kw_manual_clock_init(&f->clock, INT64_C(1767225600000));
     cr_assert_eq(kw_engine_open(&f->cfg, &f->clock.clock, &f->e, &e), 0, "%s", e.msg);
     f->e->farming.work_hashes = 3000;
@@ -112,19 +112,35 @@ static int64_t make_user(fixture *f, int i)
     return id;
 }
 
+/* The store caches a prepared statement by the kw_sql's address, so each
+ * distinct text gets its own static kw_sql. */
+static const kw_sql *stmt(const char *sql)
+{
+    static kw_sql pool[64];
+    for (size_t i = 0; i < 64; i++) {
+        if (pool[i].sql == sql)
+            return &pool[i];
+        if (!pool[i].sql) {
+            pool[i].sql = sql;
+            return &pool[i];
+        }
+    }
+    cr_assert_fail("too many distinct statements");
+    return NULL;
+}
+
 static int64_t q(fixture *f, const char *sql, int64_t arg)
 {
-    kw_sql s = {.sql = sql};
+    const kw_sql *s = stmt(sql);
     kw_db *db;
     kw_err e;
     int64_t v;
     cr_assert_eq(kw_store_acquire(f->e->store, KW_DB_READ, &db, &e), 0);
-    cr_assert_eq(kw_db_query_int(db, &s, KW_ARGS(KW_I(arg)), &v, &e), 0, "%s: %s", sql, e.msg);
+    cr_assert_eq(kw_db_query_int(db, s, KW_ARGS(KW_I(arg)), &v, &e), 0, "%s: %s", sql, e.msg);
     kw_store_release(f->e->store, db);
     return v;
 }
 
-static const kw_sql SQL_ALL_CYCLES = {.sql = "SELECT cycle_id FROM weather_cycles ORDER BY cycle_id"};
 
 /* Random valid and invalid actions; returns how many were accepted. */
 static int act(fixture *f)
@@ -176,6 +192,8 @@ Test(engine, five_cycles_with_twenty_users_settle_exactly, .timeout = 600)
                                  (int64_t)last) > 0; i++)
         step(&f);
     cr_assert_gt(accepted, 20, "the random play was accepted %d times", accepted);
+    if (getenv("KW_TEST_LOG"))
+        fprintf(stderr, "accepted %d first %llu block %u\n", accepted, (unsigned long long)first, block);
 
     /* every cycle settled, once */
     cr_assert_eq(q(&f, "SELECT COUNT(*) FROM weather_cycles WHERE cycle_id < $1 AND current_state <> 'settled'", (int64_t)last), 0);
