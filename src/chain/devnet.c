@@ -1198,7 +1198,13 @@ static int create_file(kw_devnet *d, int64_t now, kw_err *err)
 static int construct_locally(kw_devnet *d, kw_err *err)
 {
     call c;
+    /* Creating the file is not a network call: injected faults and latency
+     * would only make opening fail, never exercise a retry path. */
+    uint32_t fault_ppm = d->o.fault_ppm, latency_ms = d->o.latency_ms;
+    d->o.fault_ppm = d->o.latency_ms = 0;
     int rc = call_begin(d, &c, true, err);
+    d->o.fault_ppm = fault_ppm;
+    d->o.latency_ms = latency_ms;
     if (rc)
         return rc;
     c.f.homestead = true;

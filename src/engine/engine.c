@@ -114,6 +114,31 @@ static int reserve_seed_tx(kw_db *db, void *ctx, kw_err *err)
     return kw_ledger_post(db, &en, NULL, err);
 }
 
+typedef struct chain_call {
+    kw_engine *e;
+    uint8_t key[32];
+    int64_t amount, balance;
+    kw_chain_status status;
+} chain_call;
+
+static int do_balance(void *ctx, kw_err *err)
+{
+    chain_call *c = ctx;
+    return kw_chain_balance(&c->e->chain, c->key, &c->balance, err);
+}
+
+static int do_faucet(void *ctx, kw_err *err)
+{
+    chain_call *c = ctx;
+    return kw_chain_faucet(&c->e->chain, c->key, c->amount, err);
+}
+
+static int do_status(void *ctx, kw_err *err)
+{
+    chain_call *c = ctx;
+    return kw_chain_status_get(&c->e->chain, &c->status, err);
+}
+
 /* Mints DEVNET_RESERVE to the treasury wallet once and books it to the reserve. */
 static int seed_reserve(kw_engine *e, kw_err *err)
 {
@@ -133,15 +158,27 @@ static int seed_reserve(kw_engine *e, kw_err *err)
     kw_store_release(e->store, db);
     if (rc)
         return rc;
-    uint8_t key[32];
-    int64_t balance = 0;
-    if ((rc = kw_strkey_decode(KW_STRKEY_ACCOUNT, w.public_key, key, err)) == 0 &&
-        (rc = kw_chain_balance(&e->chain, key, &balance, err)) == 0 && balance < amount)
-        /* A crash after this mint and before the booking finds the coins here next time. */
-        rc = kw_chain_faucet(&e->chain, key, amount - balance, err);
+    chain_call c = {.e = e};
+    rc = kw_strkey_decode(KW_STRKEY_ACCOUNT, w.public_key, c.key, err);
+    /* A mint is not refused when repeated, so after a failure the balance
+     * decides whether it landed; a crash between the mint and the booking
+     * finds the coins here next time in the same way. */
+    for (int tries = 0; rc == 0; tries++) {
+        if ((rc = kw_retry_call(&e->retry, do_balance, &c, err)) != 0 || c.balance >= amount)
+            break;
+        if (tries == 10) {
+            rc = kw_err_set(err, KW_ETRANSIENT, "the devnet faucet keeps failing");
+            break;
+        }
+        c.amount = amount - c.balance;
+        kw_err ferr;
+        int frc = do_faucet(&c, &ferr);
+        if (frc && frc != KW_ETRANSIENT)
+            rc = kw_err_set(err, frc, "%s", ferr.msg);
+    }
     kw_wallet_clear(&w);
-    seed_ctx c = {.amount = amount, .now = kw_clock_now_ms(e->clock)};
-    if (rc == 0 && (rc = kw_store_tx(e->store, reserve_seed_tx, &c, err)) == 0 && c.done) {
+    seed_ctx sc = {.amount = amount, .now = kw_clock_now_ms(e->clock)};
+    if (rc == 0 && (rc = kw_store_tx(e->store, reserve_seed_tx, &sc, err)) == 0 && sc.done) {
         char a[KW_AMOUNT_BUFSZ];
         KW_LOG(KW_LOG_INFO, "weather reserve seeded on devnet", KW_LS("amount", kw_amount_format(amount, a)));
     }
@@ -192,6 +229,9 @@ int kw_engine_open(const kw_config *cfg, const kw_clock *clock, kw_engine **out,
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->wake, NULL);
     kw_breaker_init(&e->breaker, 5, 30000);
+    /* Start-up is patient with a flaky chain: it has nothing better to do. */
+    e->retry = kw_retry_default(e->clock, &e->breaker, (uint64_t)kw_clock_now_ms(e->clock) | 1);
+    e->retry.attempts = 10;
 
     kw_store_options so = {.url = kw_config_str(cfg, KW_CFG_DATABASE_URL),
                            .data_dir = kw_config_str(cfg, KW_CFG_KALEWX_DATA_DIR),
@@ -204,7 +244,6 @@ int kw_engine_open(const kw_config *cfg, const kw_clock *clock, kw_engine **out,
     if (applied)
         KW_LOG(KW_LOG_INFO, "database migrated", KW_LI("applied", applied), KW_LS("backend", kw_store_backend_name(e->store)));
 
-    e->retry = kw_retry_default(e->clock, &e->breaker, (uint64_t)kw_clock_now_ms(e->clock) | 1);
     e->resolver = (kw_resolver){.store = e->store, .chain = &e->chain, .market = &e->market, .weather = &e->weather,
                                 .cycle = e->cycle, .block_seconds = e->chain.block_seconds, .now_ms = clock_now,
                                 .clock_ctx = (void *)e->clock, .market_source = e->market.name};
@@ -221,14 +260,15 @@ int kw_engine_open(const kw_config *cfg, const kw_clock *clock, kw_engine **out,
                               .work_seconds = work ? (double)work : e->chain.block_seconds / 2.0,
                               .treasury_user = e->treasury_user, .rng = (uint64_t)kw_clock_now_ms(e->clock) | 1};
     uint64_t first_cycle = 0;
-    kw_chain_status s;
-    if (kw_chain_status_get(&e->chain, &s, NULL) == 0 && s.has_block) {
+    chain_call st = {.e = e};
+    if (kw_retry_call(&e->retry, do_status, &st, NULL) == 0 && st.status.has_block) {
         kw_cycle_pos pos;
-        if (kw_cycle_locate(&e->cycle, s.farm_index, &pos) == 0)
+        if (kw_cycle_locate(&e->cycle, st.status.farm_index, &pos) == 0)
             first_cycle = pos.cycle_id;
     }
     if ((rc = kw_resolver_seed_daos(&e->resolver, first_cycle, err)) || (devnet && (rc = seed_reserve(e, err))))
         goto fail;
+    e->retry.attempts = kw_retry_default(e->clock, NULL, 1).attempts;
     *out = e;
     return 0;
 fail:
@@ -379,28 +419,17 @@ bool kw_engine_block(kw_engine *e, uint32_t *block)
     return true;
 }
 
-typedef struct status_call {
-    kw_engine *e;
-    kw_chain_status s;
-} status_call;
-
-static int do_status(void *ctx, kw_err *err)
-{
-    status_call *c = ctx;
-    return kw_chain_status_get(&c->e->chain, &c->s, err);
-}
-
 int kw_engine_tick(kw_engine *e, kw_err *err)
 {
-    status_call c = {.e = e};
+    chain_call c = {.e = e};
     int rc = kw_retry_call(&e->retry, do_status, &c, err);
     if (rc)
         return rc;
-    if (c.s.has_block) {
-        atomic_store(&e->block, c.s.farm_index);
+    if (c.status.has_block) {
+        atomic_store(&e->block, c.status.farm_index);
         atomic_store(&e->have_block, true);
     }
-    if ((rc = kw_monitor_tick(&e->monitor, &c.s, err)) || (rc = kw_farming_tick(&e->farming, &c.s, err)))
+    if ((rc = kw_monitor_tick(&e->monitor, &c.status, err)) || (rc = kw_farming_tick(&e->farming, &c.status, err)))
         return rc;
     atomic_fetch_add(&e->ticks, 1);
     return kw_engine_publish(e, err);

@@ -507,8 +507,8 @@ static int plant_step(kw_farming *f, const kw_chain_status *s, kw_err *err)
             f->stats.planted++;
             rc = apply(f, planted_tx, &(change){.pos = p->id, .user = p->user, .tx = tx, .amount = p->stake,
                                                  .index = c.index}, err);
-        } else if (crc == KW_ETRANSIENT) {
-            continue; /* recovery resolves the submitted row next tick */
+        } else if (crc == KW_ETRANSIENT || (crc == KW_ECHAIN && cerr.code == KW_KALE_EPAIL_EXISTS)) {
+            continue; /* it may have landed: recover() reads the pail next tick */
         } else {
             rc = fail_position(f, p->id, p->user, tx, cerr.msg, err);
         }
@@ -605,8 +605,8 @@ static int harvest_step(kw_farming *f, const kw_chain_status *s, kw_err *err)
         if (crc == 0) {
             f->stats.harvested++;
             rc = apply(f, harvested_tx, &(change){.pos = p->id, .user = p->user, .tx = tx, .amount = c.reward}, err);
-        } else if (crc == KW_ETRANSIENT) {
-            continue;
+        } else if (crc == KW_ETRANSIENT || (crc == KW_ECHAIN && cerr.code == KW_KALE_EPAIL_MISSING)) {
+            continue; /* an earlier try may have landed: recover() reads the balance next tick */
         } else if (crc == KW_ECHAIN && cerr.code == KW_KALE_EHARVEST_NOT_READY) {
             rc = apply(f, tx_failed_tx, &(change){.tx = tx, .error = cerr.msg}, err);
         } else {
@@ -719,8 +719,10 @@ static int transfers_step(kw_farming *f, kw_err *err)
         kw_store_release(f->store, db);
         if (rc)
             break;
+        /* One attempt: a mint or transfer is not refused when repeated, so a
+         * transient failure is settled by recover() from the balance instead. */
         call c = {.f = f, .w = &j->w, .amount = j->amount, .to = to};
-        int crc = kw_retry_call(f->retry, deposit ? do_faucet : do_transfer, &c, &cerr);
+        int crc = deposit ? do_faucet(&c, &cerr) : do_transfer(&c, &cerr);
         change ch = {.tx = j->tx, .user = j->w.user_id, .amount = j->amount, .error = cerr.msg};
         if (crc == 0) {
             deposit ? f->stats.deposits++ : f->stats.withdrawals++;

@@ -10,7 +10,19 @@ static const kw_sql SQL_IN_FLIGHT = {
     .sql = "SELECT COALESCE(SUM(amount), 0) FROM chain_transactions "
            "WHERE kind = 'withdrawal' AND status IN ('pending', 'submitted')"};
 
-int kw_reconcile(kw_store *st, const kw_chain *chain, kw_reconcile_report *rep, kw_err *err)
+typedef struct balance_read {
+    const kw_chain *chain;
+    uint8_t key[32];
+    int64_t balance;
+} balance_read;
+
+static int read_balance(void *ctx, kw_err *err)
+{
+    balance_read *b = ctx;
+    return kw_chain_balance(b->chain, b->key, &b->balance, err);
+}
+
+int kw_reconcile(kw_store *st, const kw_chain *chain, kw_retry *retry, kw_reconcile_report *rep, kw_err *err)
 {
     memset(rep, 0, sizeof *rep);
     kw_db *db;
@@ -30,12 +42,11 @@ int kw_reconcile(kw_store *st, const kw_chain *chain, kw_reconcile_report *rep, 
     kw_rows *rows;
     if (rc == 0 && (rc = kw_db_query(db, &SQL_WALLETS, KW_NOARGS, &rows, err)) == 0) {
         while ((rc = kw_rows_next(rows, err)) == 1) {
-            uint8_t key[32];
-            int64_t bal;
-            if ((rc = kw_strkey_decode(KW_STRKEY_ACCOUNT, kw_rows_text(rows, 0), key, err)) ||
-                (rc = kw_chain_balance(chain, key, &bal, err)))
+            balance_read b = {.chain = chain};
+            if ((rc = kw_strkey_decode(KW_STRKEY_ACCOUNT, kw_rows_text(rows, 0), b.key, err)) ||
+                (rc = retry ? kw_retry_call(retry, read_balance, &b, err) : read_balance(&b, err)))
                 break;
-            rep->chain_total += bal;
+            rep->chain_total += b.balance;
             rep->wallets++;
         }
         kw_rows_close(rows);

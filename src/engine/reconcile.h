@@ -12,6 +12,7 @@
  *     them out of escrow; a harvest mints and books stake and reward back.
  *
  * Run it on a quiet service (or accept that a transfer in flight shows up).
+ * Balance reads go through retry (may be NULL for a single attempt).
  *
  * Thread-safety: thread-safe (own connection; chain reads only).
  */
@@ -22,6 +23,7 @@
 #include <stdint.h>
 
 #include "chain/chain.h"
+#include "engine/retry.h"
 #include "core/err.h"
 #include "store/ledger.h"
 #include "store/store.h"
@@ -40,6 +42,7 @@ typedef struct kw_reconcile_report {
 
 /* Fills rep; returns 0 when both checks pass, KW_EINTERNAL when either
  * fails (rep says which), or the error of a database or chain read. */
-int kw_reconcile(kw_store *st, const kw_chain *chain, kw_reconcile_report *rep, kw_err *err) KW_WUR;
+int kw_reconcile(kw_store *st, const kw_chain *chain, kw_retry *retry, kw_reconcile_report *rep,
+                 kw_err *err) KW_WUR;
 
 #endif
