@@ -9,6 +9,7 @@
 
 /* One row per benchmark; each lives in bench/bench_NAME.c. */
 static const kw_bench benches[] = {
+    {"store", "ledger postings/s and performance-summary refresh on SQLite and PostgreSQL", kw_bench_store},
     {0},
 };
 

@@ -32,7 +32,7 @@ int kw_cmd_migrate(kw_cli *cli, int argc, char **argv)
     kw_store_close(st);
     if (rc != 0) {
         fprintf(stderr, "kalewx migrate: %s\n", err.msg);
-        return rc == KW_ESTATE || rc == KW_EINVAL ? KW_EXIT_REJECTED : KW_EXIT_SERVER;
+        return rc == KW_EINVAL ? KW_EXIT_USAGE : rc == KW_ESTATE ? KW_EXIT_REJECTED : KW_EXIT_SERVER;
     }
     if (cli->json)
         printf("{\"backend\":\"%s\",\"applied\":%d,\"version\":%d,\"latest\":%d}\n", backend, applied, dbv, binv);

@@ -32,7 +32,8 @@ static const kw_command commands[] = {
      "Applies the migrations embedded in this binary that the database named by\n"
      "DATABASE_URL (default: SQLite in KALEWX_DATA_DIR) lacks, each in its own\n"
      "transaction. Refuses a database whose schema is newer than this binary.\n"
-     "--status only reports the versions. Exit 2: database unreachable; 3: refused."},
+     "--status only reports the versions. Exit 1: bad DATABASE_URL; 2: database\n"
+     "unreachable; 3: refused (schema newer than this binary, or an applied migration edited)."},
     {"bench", kw_cmd_bench, "NAME|all [--seconds N] [--threads N]", "run benchmarks",
      "Runs a benchmark and prints its measurements with their ratio to a reference\n"
      "measured in the same run. `kalewx bench all` runs every benchmark."},

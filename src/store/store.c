@@ -182,6 +182,12 @@ void kw_db_rollback(kw_db *db)
     db->tx_failed = false;
 }
 
+void kw_db_abort_tx(kw_db *db)
+{
+    if (db->in_tx)
+        db->tx_failed = true;
+}
+
 int kw_db_exec(kw_db *db, const kw_sql *sql, const kw_param *params, size_t nparams,
                int64_t *changes, kw_err *err)
 {

@@ -164,6 +164,9 @@ int kw_db_begin(kw_db *db, kw_err *err) KW_WUR;
 int kw_db_commit(kw_db *db, kw_err *err) KW_WUR;
 /* Rolls back if a transaction is open; never fails from the caller's view. */
 void kw_db_rollback(kw_db *db);
+/* Marks the open transaction failed, so that only a rollback is accepted:
+ * for operations of several statements that fail after writing some. */
+void kw_db_abort_tx(kw_db *db);
 bool kw_db_in_tx(const kw_db *db);
 
 /* Runs a statement that returns no rows you need. *changes (may be NULL)

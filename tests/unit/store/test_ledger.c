@@ -136,7 +136,7 @@ Test(ledger, refuses_overdrafts_naming_the_account)
     char user[32];
     snprintf(user, sizeof user, "user %lld", (long long)alice);
     cr_assert(strstr(err.msg, user) != NULL, "%s", err.msg);
-    kw_db_rollback(db);
+    cr_assert_eq(kw_db_commit(db, &err), KW_ESTATE, "a refused entry cannot be committed half-written");
     in_tx();
     cr_assert_eq(post2("bonus", NULL, reserve, a_avail, 1), KW_EFUNDS, "the reserve cannot go negative");
     cr_assert(strstr(err.msg, "weather_reserve") != NULL, "%s", err.msg);
