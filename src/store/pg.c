@@ -73,8 +73,9 @@ static int pg_fail(pg_conn *c, PGresult *res, kw_err *err)
 {
     char msg[512];
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    snprintf(msg, sizeof msg, "%s",
-             res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res) : PQerrorMessage(c->h));
+    /* Only the primary message: DETAIL can quote a failing row, secrets included. */
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    snprintf(msg, sizeof msg, "%s", primary ? primary : PQerrorMessage(c->h));
     one_line(msg);
     int code = classify(state);
     const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;

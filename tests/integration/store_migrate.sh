@@ -3,13 +3,7 @@
 # (SQLite under a fresh KALEWX_DATA_DIR when it is empty).
 set -u
 k=${KALEWX:?KALEWX must point at the kalewx binary}
-fail=0
-check() { # check NAME EXPECTED_EXIT COMMAND... ; stdout+stderr in $out
-    local name=$1 want=$2; shift 2
-    out=$("$@" 2>&1); local got=$?
-    if [ "$got" -ne "$want" ]; then echo "FAIL $name: exit $got, want $want"; echo "$out"; fail=1; fi
-}
-contains() { case "$out" in *"$1"*) ;; *) echo "FAIL: output lacks '$1'"; echo "$out"; fail=1;; esac; }
+. "$(dirname "$0")/lib.sh"
 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export KALEWX_DATA_DIR=$tmp/data LOG_LEVEL=warn
