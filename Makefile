@@ -21,8 +21,9 @@ run: bootstrap build
 test: bootstrap build
 	tests/run $(BUILD)
 
+# The store benchmark also measures PostgreSQL on a throwaway server (fsync on).
 bench: build
-	./$(BUILD)/kalewx bench all
+	KW_PG_FSYNC=on tests/pg_env.sh --optional ./$(BUILD)/kalewx bench all
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -12,6 +12,7 @@ static const kw_bench benches[] = {
     {"work", "proof-of-work hashes/s per Keccak path vs OpenSSL SHA3-256", kw_bench_work},
     {"consensus", "one cycle decision: 15 DAO votes, consensus, location, weather, blend", kw_bench_consensus},
     {"custody", "wallet opens and Ed25519 signatures after the one-time KDF", kw_bench_custody},
+    {"store", "ledger postings/s and performance-summary refresh on SQLite and PostgreSQL", kw_bench_store},
     {0},
 };
 

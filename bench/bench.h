@@ -54,5 +54,7 @@ double kw_bench_now(void);
 int kw_bench_work(const kw_bench_opts *o, kw_bench_result *r);
 int kw_bench_consensus(const kw_bench_opts *o, kw_bench_result *r);
 int kw_bench_custody(const kw_bench_opts *o, kw_bench_result *r);
+/* The benchmarks (bench/bench_NAME.c). */
+int kw_bench_store(const kw_bench_opts *o, kw_bench_result *r);
 
 #endif

@@ -47,5 +47,6 @@ int kw_cmd_backtest(kw_cli *cli, int argc, char **argv);
 int kw_cmd_bench(kw_cli *cli, int argc, char **argv);
 int kw_cmd_config(kw_cli *cli, int argc, char **argv);
 int kw_cmd_serve(kw_cli *cli, int argc, char **argv);
+int kw_cmd_migrate(kw_cli *cli, int argc, char **argv);
 
 #endif

@@ -41,6 +41,12 @@ static const kw_command commands[] = {
      "hit rate, and the same for the consensus; --json for scripts.\n"
      "--simulate BLOCKS --out FILE.csv writes BLOCKS blocks of the market simulator\n"
      "(seeded by MARKET_SEED, 300 s apart from 2024-01-01) as such a file; --out - is stdout."},
+    {"migrate", kw_cmd_migrate, "[--status]", "bring the database schema up to date",
+     "Applies the migrations embedded in this binary that the database named by\n"
+     "DATABASE_URL (default: SQLite in KALEWX_DATA_DIR) lacks, each in its own\n"
+     "transaction. Refuses a database whose schema is newer than this binary.\n"
+     "--status only reports the versions. Exit 1: bad DATABASE_URL; 2: database\n"
+     "unreachable; 3: refused (schema newer than this binary, or an applied migration edited)."},
     {"bench", kw_cmd_bench, "NAME|all [--seconds N] [--threads N]", "run benchmarks",
      "Runs a benchmark and prints its measurements with their ratio to a reference\n"
      "measured in the same run. `kalewx bench all` runs every benchmark."},

@@ -1,5 +1,6 @@
 #include "store/ledger.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,25 @@ static const kw_sql INSERT_LINE = {
 static const kw_sql APPLY = {
     .sql = "UPDATE ledger_accounts SET balance = balance + $1 "
            "WHERE id = $2 AND (balance + $1 >= 0 OR kind IN ('chain_in', 'chain_out'))"};
+/* On PostgreSQL a whole entry is one statement (one round trip): the entry,
+ * its lines, the accounts locked in id order (k, so concurrent postings
+ * cannot deadlock), and the guarded balance updates, which report the
+ * accounts they changed so a refused one can be named. */
+static const kw_sql POST_PG = {
+    .pg = "WITH e AS (INSERT INTO ledger_entries (kind, ref, memo, line_count, created_at) "
+          "           VALUES ($1, $2, $3, $4, $5) RETURNING id), "
+          "x AS (SELECT account, amount, n FROM unnest(CAST($6 AS BIGINT[]), CAST($7 AS BIGINT[])) "
+          "      WITH ORDINALITY AS t(account, amount, n)), "
+          "l AS (INSERT INTO ledger_lines (entry_id, account_id, amount) "
+          "      SELECT e.id, x.account, x.amount FROM e CROSS JOIN x ORDER BY x.n RETURNING 1), "
+          "k AS (SELECT id FROM ledger_accounts WHERE id IN (SELECT account FROM x) "
+          "      ORDER BY id FOR NO KEY UPDATE), "
+          "u AS (UPDATE ledger_accounts a SET balance = a.balance + s.amount "
+          "      FROM (SELECT account, CAST(SUM(amount) AS BIGINT) AS amount FROM x GROUP BY account) s, k "
+          "      WHERE a.id = s.account AND k.id = a.id "
+          "        AND (a.balance + s.amount >= 0 OR a.kind IN ('chain_in', 'chain_out')) "
+          "      RETURNING a.id) "
+          "SELECT e.id, (SELECT COUNT(*) FROM l), ARRAY(SELECT id FROM u ORDER BY id) FROM e"};
 static const kw_sql DESCRIBE = {.sql = "SELECT kind, user_id, balance FROM ledger_accounts WHERE id = $1"};
 static const kw_sql BALANCE = {.sql = "SELECT balance FROM ledger_accounts WHERE id = $1"};
 static const kw_sql USER_BALANCES = {
@@ -96,6 +116,87 @@ static int explain(kw_db *db, const kw_ledger_line *l, kw_err *err)
     return rc;
 }
 
+/* Sorted lines with one line per account: what each balance changes by. */
+static size_t net_by_account(const kw_ledger_line *lines, size_t n, kw_ledger_line *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k && out[k - 1].account == lines[i].account)
+            out[k - 1].amount += lines[i].amount;
+        else
+            out[k++] = lines[i];
+    }
+    return k;
+}
+
+static void array_text(const kw_ledger_line *lines, size_t n, bool amounts, char *buf, size_t cap)
+{
+    size_t w = 0;
+    buf[w++] = '{';
+    for (size_t i = 0; i < n && w < cap; i++)
+        w += (size_t)snprintf(buf + w, cap - w, "%s%lld", i ? "," : "",
+                              (long long)(amounts ? lines[i].amount : lines[i].account));
+    snprintf(buf + (w < cap ? w : cap - 1), cap - (w < cap ? w : cap - 1), "}");
+}
+
+static int post_pg(kw_db *db, const kw_ledger_entry *e, const kw_ledger_line *lines, int64_t *id, kw_err *err)
+{
+    char accounts[KW_LEDGER_MAX_LINES * 21 + 3], amounts[KW_LEDGER_MAX_LINES * 21 + 3];
+    kw_ledger_line net[KW_LEDGER_MAX_LINES];
+    size_t nnet = net_by_account(lines, e->nlines, net);
+    array_text(lines, e->nlines, false, accounts, sizeof accounts);
+    array_text(lines, e->nlines, true, amounts, sizeof amounts);
+    kw_rows *r;
+    int rc = kw_db_query(db, &POST_PG,
+                         KW_ARGS(KW_T(e->kind), KW_T(e->ref), KW_T(e->memo ? e->memo : ""), KW_I(e->nlines),
+                                 KW_I(e->at_ms), KW_T(accounts), KW_T(amounts)),
+                         &r, err);
+    if (rc == KW_EINVAL && strcmp(kw_db_constraint(db), "ledger_lines_account_id_fkey") == 0)
+        return kw_err_set(err, KW_ENOTFOUND, "ledger entry %s names an account that does not exist", e->kind);
+    if (rc)
+        return rc;
+    if ((rc = kw_rows_next(r, err)) != 1) {
+        kw_rows_close(r);
+        return rc < 0 ? rc : kw_err_set(err, KW_EINTERNAL, "posting returned no entry");
+    }
+    *id = kw_rows_int(r, 0);
+    /* "{3,5}": the accounts whose update passed the guard, ascending like net[]. */
+    const char *p = kw_rows_text(r, 2);
+    size_t missing = nnet;
+    for (size_t i = 0; i < nnet; i++) {
+        while (*p == '{' || *p == ',')
+            p++;
+        if (*p && *p != '}' && strtoll(p, NULL, 10) == net[i].account) {
+            while (*p && *p != ',' && *p != '}')
+                p++;
+            continue;
+        }
+        missing = i;
+        break;
+    }
+    kw_rows_close(r);
+    return missing == nnet ? 0 : explain(db, &net[missing], err);
+}
+
+static int post_by_line(kw_db *db, const kw_ledger_entry *e, const kw_ledger_line *lines, int64_t *id, kw_err *err)
+{
+    int64_t changes;
+    int rc = kw_db_query_int(db, &INSERT_ENTRY,
+                             KW_ARGS(KW_T(e->kind), KW_T(e->ref), KW_T(e->memo ? e->memo : ""), KW_I(e->nlines),
+                                     KW_I(e->at_ms)),
+                             id, err);
+    for (size_t i = 0; rc == 0 && i < e->nlines; i++) {
+        if ((rc = kw_db_exec(db, &APPLY, KW_ARGS(KW_I(lines[i].amount), KW_I(lines[i].account)), &changes,
+                             err)) != 0)
+            break;
+        if (changes != 1)
+            return explain(db, &lines[i], err);
+        rc = kw_db_exec(db, &INSERT_LINE, KW_ARGS(KW_I(*id), KW_I(lines[i].account), KW_I(lines[i].amount)), NULL,
+                        err);
+    }
+    return rc;
+}
+
 int kw_ledger_post(kw_db *db, const kw_ledger_entry *e, int64_t *entry_id, kw_err *err)
 {
     if (!kw_db_in_tx(db))
@@ -119,24 +220,15 @@ int kw_ledger_post(kw_db *db, const kw_ledger_entry *e, int64_t *entry_id, kw_er
     /* A fixed lock order keeps concurrent PostgreSQL postings from deadlocking. */
     qsort(lines, e->nlines, sizeof *lines, line_cmp);
 
-    int64_t id, changes;
-    int rc = kw_db_query_int(db, &INSERT_ENTRY,
-                             KW_ARGS(KW_T(e->kind), KW_T(e->ref), KW_T(e->memo ? e->memo : ""),
-                                     KW_I(e->nlines), KW_I(e->at_ms)),
-                             &id, err);
-    if (rc == KW_ECONFLICT)
-        return kw_err_set(err, rc, "ledger entry %s %s was already posted", e->kind, e->ref ? e->ref : "");
-    if (rc)
+    int64_t id = 0;
+    int rc = kw_db_dialect(db) == KW_DIALECT_PG ? post_pg(db, e, lines, &id, err)
+                                                : post_by_line(db, e, lines, &id, err);
+    if (rc == KW_ECONFLICT && strcmp(kw_db_constraint(db), "ledger_entries_ref_key") == 0)
+        rc = kw_err_set(err, rc, "ledger entry %s %s was already posted", e->kind, e->ref ? e->ref : "");
+    if (rc) {
+        /* Part of the entry may be written: the transaction must not commit. */
+        kw_db_abort_tx(db);
         return rc;
-    for (size_t i = 0; i < e->nlines; i++) {
-        if ((rc = kw_db_exec(db, &APPLY, KW_ARGS(KW_I(lines[i].amount), KW_I(lines[i].account)), &changes,
-                             err)) != 0)
-            return rc;
-        if (changes != 1)
-            return explain(db, &lines[i], err);
-        if ((rc = kw_db_exec(db, &INSERT_LINE, KW_ARGS(KW_I(id), KW_I(lines[i].account), KW_I(lines[i].amount)),
-                             NULL, err)) != 0)
-            return rc;
     }
     if (entry_id)
         *entry_id = id;

@@ -73,7 +73,10 @@ int kw_ledger_account(kw_db *db, kw_ledger_kind kind, int64_t user_id, int64_t *
  * not sum to zero, hold a zero amount, or are too few or too many;
  * KW_ENOTFOUND for an unknown account; KW_EFUNDS when a user or reserve
  * account would go negative (message names the account); KW_ECONFLICT for
- * a repeated (kind, ref). *entry_id (may be NULL) receives the new id. */
+ * a repeated (kind, ref). *entry_id (may be NULL) receives the new id.
+ * After a refusal that may have written part of the entry, the transaction
+ * is marked failed and only a rollback is accepted. On PostgreSQL the entry
+ * is one statement; on SQLite one per line. */
 int kw_ledger_post(kw_db *db, const kw_ledger_entry *e, int64_t *entry_id, kw_err *err) KW_WUR;
 
 /* The balance of one account. */

@@ -16,11 +16,6 @@
 #define PG_BYTEA_OID 17
 #define PG_MAX_PARAMS 64
 
-typedef struct pg_cache_slot {
-    const kw_sql *key;
-    unsigned name;
-} pg_cache_slot;
-
 typedef struct pg_rows {
     kw_rows base;
     PGresult *res;
@@ -31,8 +26,7 @@ typedef struct pg_rows {
 typedef struct pg_conn {
     kw_db base;
     PGconn *h;
-    pg_cache_slot *slots;
-    size_t cap, used;
+    kw_stmt_cache cache;
     unsigned next_name;
     pg_rows rows;
     bool lent;
@@ -79,8 +73,9 @@ static int pg_fail(pg_conn *c, PGresult *res, kw_err *err)
 {
     char msg[512];
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    snprintf(msg, sizeof msg, "%s",
-             res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res) : PQerrorMessage(c->h));
+    /* Only the primary message: DETAIL can quote a failing row, secrets included. */
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    snprintf(msg, sizeof msg, "%s", primary ? primary : PQerrorMessage(c->h));
     one_line(msg);
     int code = classify(state);
     const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
@@ -95,52 +90,22 @@ static int pg_fail(pg_conn *c, PGresult *res, kw_err *err)
 
 /* ---- statements ---------------------------------------------------------- */
 
-static void cache_reset(pg_conn *c)
-{
-    memset(c->slots, 0, c->cap * sizeof *c->slots);
-    c->used = 0;
-}
-
-static int cache_grow(pg_conn *c)
-{
-    size_t ncap = c->cap ? c->cap * 2 : 64;
-    pg_cache_slot *ns = calloc(ncap, sizeof *ns);
-    if (!ns)
-        return KW_ENOMEM;
-    for (size_t i = 0; i < c->cap; i++) {
-        if (!c->slots[i].key)
-            continue;
-        size_t j = ((uintptr_t)c->slots[i].key >> 4) & (ncap - 1);
-        while (ns[j].key)
-            j = (j + 1) & (ncap - 1);
-        ns[j] = c->slots[i];
-    }
-    free(c->slots);
-    c->slots = ns;
-    c->cap = ncap;
-    return 0;
-}
-
+/* Statement names are "s<N>"; the cache holds N + 1 (so none is NULL). */
 static int prepared(pg_conn *c, const kw_sql *sql, char name[16], kw_err *err)
 {
-    if ((c->used + 1) * 2 > c->cap && cache_grow(c) != 0)
-        return kw_err_set(err, KW_ENOMEM, "out of memory");
-    size_t j = ((uintptr_t)sql >> 4) & (c->cap - 1);
-    while (c->slots[j].key && c->slots[j].key != sql)
-        j = (j + 1) & (c->cap - 1);
-    if (c->slots[j].key) {
-        snprintf(name, 16, "s%u", c->slots[j].name);
+    uintptr_t id = (uintptr_t)kw_stmt_cache_get(&c->cache, sql);
+    if (id) {
+        snprintf(name, 16, "s%u", (unsigned)(id - 1));
         return 0;
     }
-    unsigned id = c->next_name++;
-    snprintf(name, 16, "s%u", id);
+    id = ++c->next_name;
+    snprintf(name, 16, "s%u", (unsigned)(id - 1));
     PGresult *res = PQprepare(c->h, name, kw_sql_text(sql, KW_DIALECT_PG), 0, NULL);
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
         return pg_fail(c, res, err);
     PQclear(res);
-    c->slots[j].key = sql;
-    c->slots[j].name = id;
-    c->used++;
+    if (kw_stmt_cache_put(&c->cache, sql, (void *)id) != 0)
+        return kw_err_set(err, KW_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -334,7 +299,7 @@ static void conn_close(pg_conn *c)
     if (!c)
         return;
     PQfinish(c->h);
-    free(c->slots);
+    kw_stmt_cache_free(&c->cache, NULL);
     free(c);
 }
 
@@ -374,7 +339,7 @@ static int pg_acquire(kw_store *st, kw_db_mode mode, kw_db **out, kw_err *err)
             c = s->conns[i];
             if (PQstatus(c->h) != CONNECTION_OK) {
                 PQreset(c->h);
-                cache_reset(c);
+                kw_stmt_cache_clear(&c->cache, NULL); /* a new session has no prepared statements */
                 if (PQstatus(c->h) != CONNECTION_OK) {
                     rc = kw_err_set(err, KW_ETRANSIENT, "lost the PostgreSQL connection and could not reconnect");
                     goto done;

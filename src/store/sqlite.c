@@ -13,11 +13,6 @@
 
 #include "store/store.h"
 
-typedef struct sq_cache_slot {
-    const kw_sql *key;
-    sqlite3_stmt *stmt;
-} sq_cache_slot;
-
 typedef struct sq_rows {
     kw_rows base;
     sqlite3_stmt *stmt;
@@ -26,8 +21,7 @@ typedef struct sq_rows {
 typedef struct sq_conn {
     kw_db base;
     sqlite3 *h;
-    sq_cache_slot *slots;
-    size_t cap, used;
+    kw_stmt_cache cache;
     sq_rows rows;
     bool lent;
 } sq_conn;
@@ -188,37 +182,10 @@ static char *translate(const char *sql)
     return out;
 }
 
-static int cache_grow(sq_conn *c)
-{
-    size_t ncap = c->cap ? c->cap * 2 : 64;
-    sq_cache_slot *ns = calloc(ncap, sizeof *ns);
-    if (!ns)
-        return KW_ENOMEM;
-    for (size_t i = 0; i < c->cap; i++) {
-        if (!c->slots[i].key)
-            continue;
-        size_t j = ((uintptr_t)c->slots[i].key >> 4) & (ncap - 1);
-        while (ns[j].key)
-            j = (j + 1) & (ncap - 1);
-        ns[j] = c->slots[i];
-    }
-    free(c->slots);
-    c->slots = ns;
-    c->cap = ncap;
-    return 0;
-}
-
 static int stmt_for(sq_conn *c, const kw_sql *sql, sqlite3_stmt **out, kw_err *err)
 {
-    if ((c->used + 1) * 2 > c->cap && cache_grow(c) != 0)
-        return kw_err_set(err, KW_ENOMEM, "out of memory");
-    size_t j = ((uintptr_t)sql >> 4) & (c->cap - 1);
-    while (c->slots[j].key && c->slots[j].key != sql)
-        j = (j + 1) & (c->cap - 1);
-    if (c->slots[j].key) {
-        *out = c->slots[j].stmt;
+    if ((*out = kw_stmt_cache_get(&c->cache, sql)) != NULL)
         return 0;
-    }
     char *text = translate(kw_sql_text(sql, KW_DIALECT_SQLITE));
     if (!text)
         return kw_err_set(err, KW_ENOMEM, "out of memory");
@@ -227,9 +194,10 @@ static int stmt_for(sq_conn *c, const kw_sql *sql, sqlite3_stmt **out, kw_err *e
     free(text);
     if (rc != SQLITE_OK)
         return sq_fail(c, sqlite3_extended_errcode(c->h), err);
-    c->slots[j].key = sql;
-    c->slots[j].stmt = st;
-    c->used++;
+    if (kw_stmt_cache_put(&c->cache, sql, st) != 0) {
+        sqlite3_finalize(st);
+        return kw_err_set(err, KW_ENOMEM, "out of memory");
+    }
     *out = st;
     return 0;
 }
@@ -367,13 +335,16 @@ static int sq_script(kw_db *db, const char *sql, kw_err *err)
 
 /* ---- connections --------------------------------------------------------- */
 
+static void finalize(void *stmt)
+{
+    sqlite3_finalize(stmt);
+}
+
 static void conn_close(sq_conn *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->cap; i++)
-        sqlite3_finalize(c->slots[i].stmt);
-    free(c->slots);
+    kw_stmt_cache_free(&c->cache, finalize);
     sqlite3_close_v2(c->h);
     free(c);
 }

@@ -6,6 +6,15 @@
 
 #include "obs/log.h"
 
+kw_store_options kw_store_options_from(const kw_config *cfg)
+{
+    return (kw_store_options){
+        .url = kw_config_str(cfg, KW_CFG_DATABASE_URL),
+        .data_dir = kw_config_str(cfg, KW_CFG_KALEWX_DATA_DIR),
+        .pool_size = (int)kw_config_int(cfg, KW_CFG_DB_POOL_SIZE),
+    };
+}
+
 int kw_store_open(const kw_store_options *o, kw_store **out, kw_err *err)
 {
     const char *url = o->url ? o->url : "";
@@ -173,6 +182,12 @@ void kw_db_rollback(kw_db *db)
     db->tx_failed = false;
 }
 
+void kw_db_abort_tx(kw_db *db)
+{
+    if (db->in_tx)
+        db->tx_failed = true;
+}
+
 int kw_db_exec(kw_db *db, const kw_sql *sql, const kw_param *params, size_t nparams,
                int64_t *changes, kw_err *err)
 {
@@ -271,4 +286,56 @@ int kw_rows_text_copy(kw_rows *r, int col, char *buf, size_t cap)
         return kw_err_set(NULL, KW_ERANGE, "column too long");
     memcpy(buf, s, n + 1);
     return 0;
+}
+
+static size_t slot_of(const kw_stmt_cache *c, const kw_sql *key)
+{
+    size_t j = ((uintptr_t)key >> 4) & (c->cap - 1);
+    while (c->slots[j].key && c->slots[j].key != key)
+        j = (j + 1) & (c->cap - 1);
+    return j;
+}
+
+void *kw_stmt_cache_get(const kw_stmt_cache *c, const kw_sql *key)
+{
+    return c->cap ? c->slots[slot_of(c, key)].stmt : NULL;
+}
+
+int kw_stmt_cache_put(kw_stmt_cache *c, const kw_sql *key, void *stmt)
+{
+    if ((c->used + 1) * 2 > c->cap) {
+        kw_stmt_cache grown = {.cap = c->cap ? c->cap * 2 : 64};
+        if (!(grown.slots = calloc(grown.cap, sizeof *grown.slots)))
+            return KW_ENOMEM;
+        for (size_t i = 0; i < c->cap; i++)
+            if (c->slots[i].key)
+                grown.slots[slot_of(&grown, c->slots[i].key)] = c->slots[i];
+        grown.used = c->used;
+        free(c->slots);
+        *c = grown;
+    }
+    size_t j = slot_of(c, key);
+    c->slots[j].key = key;
+    c->slots[j].stmt = stmt;
+    c->used++;
+    return 0;
+}
+
+void kw_stmt_cache_clear(kw_stmt_cache *c, void (*drop)(void *stmt))
+{
+    for (size_t i = 0; i < c->cap; i++) {
+        if (c->slots[i].key && drop)
+            drop(c->slots[i].stmt);
+        c->slots[i].key = NULL;
+        c->slots[i].stmt = NULL;
+    }
+    c->used = 0;
+}
+
+void kw_stmt_cache_free(kw_stmt_cache *c, void (*drop)(void *stmt))
+{
+    kw_stmt_cache_clear(c, drop);
+    free(c->slots);
+    c->slots = NULL;
+    c->cap = 0;
 }

@@ -20,7 +20,10 @@
  * static kw_sql. When the dialects disagree, the kw_sql carries one text per
  * dialect instead. A kw_sql is prepared once per connection and then reused
  * (its address is the cache key, so it must have static storage duration).
- * Values are always bound, never spliced into the text.
+ * Values are always bound, never spliced into the text. PostgreSQL infers
+ * each parameter's type from where it is used, so a parameter used twice in
+ * different roles, or only in an expression, wants CAST($1 AS BIGINT) (valid
+ * in both dialects).
  *
  * Parameter and column types are int64, double, text, blob and NULL. Booleans
  * are int64 0/1 (PostgreSQL BOOLEAN columns accept them and read back as 0/1).
@@ -56,6 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/err.h"
 
 typedef enum kw_store_dialect {
@@ -122,6 +126,10 @@ typedef struct kw_store_options {
     int busy_timeout_ms;   /* SQLite busy timeout; 0 → 5000 */
 } kw_store_options;
 
+/* The options that the settings DATABASE_URL, KALEWX_DATA_DIR and
+ * DB_POOL_SIZE describe; the strings stay owned by cfg. */
+kw_store_options kw_store_options_from(const kw_config *cfg);
+
 /* Opens a store and checks that the database answers. Migrations are not
  * applied here (see migrate.h). On success *out is owned by the caller and
  * released with kw_store_close. KW_EINVAL for a URL of no known scheme,
@@ -156,6 +164,9 @@ int kw_db_begin(kw_db *db, kw_err *err) KW_WUR;
 int kw_db_commit(kw_db *db, kw_err *err) KW_WUR;
 /* Rolls back if a transaction is open; never fails from the caller's view. */
 void kw_db_rollback(kw_db *db);
+/* Marks the open transaction failed, so that only a rollback is accepted:
+ * for operations of several statements that fail after writing some. */
+void kw_db_abort_tx(kw_db *db);
 bool kw_db_in_tx(const kw_db *db);
 
 /* Runs a statement that returns no rows you need. *changes (may be NULL)
@@ -243,6 +254,20 @@ struct kw_rows {
  * same on both: code is the KW_E* class, constraint may be NULL. */
 int kw_db_fail(kw_db *db, kw_err *err, int code, const char *constraint, const char *table,
                const char *detail);
+
+/* A connection's prepared statements, keyed by the address of their kw_sql. */
+typedef struct kw_stmt_cache {
+    struct kw_stmt_slot { const kw_sql *key; void *stmt; } *slots;
+    size_t cap, used;
+} kw_stmt_cache;
+
+/* The statement cached for key, or NULL. */
+void *kw_stmt_cache_get(const kw_stmt_cache *c, const kw_sql *key);
+/* Caches stmt for key (not yet cached). KW_ENOMEM on allocation failure. */
+int kw_stmt_cache_put(kw_stmt_cache *c, const kw_sql *key, void *stmt) KW_WUR;
+/* Empties the cache, calling drop (may be NULL) on each statement. */
+void kw_stmt_cache_clear(kw_stmt_cache *c, void (*drop)(void *stmt));
+void kw_stmt_cache_free(kw_stmt_cache *c, void (*drop)(void *stmt));
 
 /* The text of sql for a dialect. */
 const char *kw_sql_text(const kw_sql *sql, kw_store_dialect d);

@@ -340,3 +340,38 @@ Test(store, api_keys_are_found_by_hash_until_revoked)
     cr_assert_eq(list[1].revoked_at, 60);
     free(list);
 }
+
+static const kw_sql MY_PID = {.sqlite = "SELECT 0", .pg = "SELECT pg_backend_pid()"};
+static const kw_sql TERMINATE = {.sqlite = "SELECT $1", .pg = "SELECT pg_terminate_backend($1)"};
+
+/* A server-side disconnect surfaces as KW_ETRANSIENT and the pool reconnects;
+ * a SQLite file has no connection to lose, so there it only runs the calls. */
+Test(store, a_lost_connection_is_transient_and_replaced)
+{
+    int64_t pid = 0, ok = 0, n;
+    kw_db *other;
+    cr_assert_eq(kw_db_query_int(db, &MY_PID, KW_NOARGS, &pid, &err), 0, "%s", err.msg);
+    cr_assert_eq(kw_store_acquire(st, KW_DB_READ, &other, &err), 0, "%s", err.msg);
+    cr_assert_eq(kw_db_query_int(other, &TERMINATE, KW_ARGS(KW_I(pid)), &ok, &err), 0, "%s", err.msg);
+    kw_store_release(st, other);
+    if (kw_store_dialect_of(st) != KW_DIALECT_PG)
+        return;
+    cr_assert_eq(ok, 1);
+    cr_assert_eq(kw_db_query_int(db, &COUNT_T, KW_NOARGS, &n, &err), KW_ETRANSIENT, "%s", err.msg);
+    kw_store_release(st, db);
+    cr_assert_eq(kw_store_acquire(st, KW_DB_WRITE, &db, &err), 0, "%s", err.msg);
+    cr_assert_eq(kw_db_query_int(db, &MY_PID, KW_NOARGS, &pid, &err), 0, "reconnected: %s", err.msg);
+}
+
+static const kw_sql BAD_WALLET = {
+    .sql = "INSERT INTO custodial_wallets (user_id, public_key, encrypted_wallet, created_at, updated_at) "
+           "VALUES ($1, 'Gshort', $2, 0, 0)"};
+
+Test(store, error_messages_never_quote_row_values)
+{
+    int64_t a = kwt_user(db, "alice");
+    int rc = kw_db_exec(db, &BAD_WALLET, KW_ARGS(KW_I(a), KW_T("SECRET-SEALED-BLOB")), NULL, &err);
+    cr_assert_eq(rc, KW_EINVAL);
+    cr_assert(strstr(err.msg, "SECRET") == NULL, "%s", err.msg);
+    cr_assert(strstr(err.msg, "valid_public_key") != NULL, "%s", err.msg);
+}
