@@ -45,5 +45,6 @@ const kw_command *kw_cli_find(const char *name);
 
 int kw_cmd_bench(kw_cli *cli, int argc, char **argv);
 int kw_cmd_config(kw_cli *cli, int argc, char **argv);
+int kw_cmd_migrate(kw_cli *cli, int argc, char **argv);
 
 #endif

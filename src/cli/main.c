@@ -28,6 +28,11 @@ static const kw_command commands[] = {
     {"config", kw_cmd_config, "", "print the effective settings and where each came from",
      "Prints every setting with its value and its source (flag, env, file, default).\n"
      "Secrets are never printed, only whether they are set."},
+    {"migrate", kw_cmd_migrate, "[--status]", "bring the database schema up to date",
+     "Applies the migrations embedded in this binary that the database named by\n"
+     "DATABASE_URL (default: SQLite in KALEWX_DATA_DIR) lacks, each in its own\n"
+     "transaction. Refuses a database whose schema is newer than this binary.\n"
+     "--status only reports the versions. Exit 2: database unreachable; 3: refused."},
     {"bench", kw_cmd_bench, "NAME|all [--seconds N] [--threads N]", "run benchmarks",
      "Runs a benchmark and prints its measurements with their ratio to a reference\n"
      "measured in the same run. `kalewx bench all` runs every benchmark."},
