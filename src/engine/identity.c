@@ -43,12 +43,13 @@ static void describe(const kw_user *u, const char *wallet, kw_identity_user *out
     out->tier = p.tier;
     out->role = p.role;
     snprintf(out->wallet, sizeof out->wallet, "%s", wallet);
+    snprintf(out->external_wallet, sizeof out->external_wallet, "%s", u->external_wallet);
     out->created_at = u->created_at;
 }
 
 typedef struct registration {
     kw_user user;
-    const char *address, *sealed, *external;
+    const char *address, *sealed;
     int64_t now_ms;
 } registration;
 
@@ -66,7 +67,7 @@ static int register_tx(kw_db *db, void *ctx, kw_err *err)
 int kw_identity_register(kw_identity *id, const char *username, const char *password, const char *external_wallet,
                          int64_t now_ms, kw_identity_user *out, kw_err *err)
 {
-    registration r = {.now_ms = now_ms, .external = external_wallet};
+    registration r = {.now_ms = now_ms};
     char address[KW_STRKEY_BUFSZ];
     char *sealed = NULL;
     uint8_t raw[32];
@@ -84,6 +85,8 @@ int kw_identity_register(kw_identity *id, const char *username, const char *pass
     if ((rc = kw_wallet_create(id->kek, now_ms, address, &sealed, err)) != 0)
         return rc;
     snprintf(r.user.username, sizeof r.user.username, "%s", username);
+    if (external_wallet)
+        snprintf(r.user.external_wallet, sizeof r.user.external_wallet, "%s", external_wallet);
     r.user.tier = KW_TIER_USER;
     r.address = address;
     r.sealed = sealed;

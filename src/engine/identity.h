@@ -59,6 +59,7 @@ typedef struct kw_identity_user {
     kw_access_tier tier;
     kw_access_role role;
     char wallet[KW_STRKEY_BUFSZ];            /* the custodial wallet's address */
+    char external_wallet[KW_STRKEY_BUFSZ];   /* the user's own G… account; "" when none */
     int64_t created_at;                      /* Unix ms */
 } kw_identity_user;
 

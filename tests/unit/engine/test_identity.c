@@ -92,6 +92,11 @@ Test(identity, register_rules)
     cr_assert_eq(kw_identity_register(&id, "abc", "correct horse battery",
                                       "GB43KVROR7TFJ6KAPCYRF2FJROTZAH4FHLTJLPWX4DRZCC5NASLGITR6", NOW, &u, &e),
                  0, "%s", e.msg);
+    cr_assert_str_eq(u.external_wallet, "GB43KVROR7TFJ6KAPCYRF2FJROTZAH4FHLTJLPWX4DRZCC5NASLGITR6");
+    char token[KW_JWT_BUFSZ];
+    kw_identity_user back;
+    cr_assert_eq(kw_identity_login(&id, "abc", "correct horse battery", NOW, token, &back, &e), 0, "%s", e.msg);
+    cr_assert_str_eq(back.external_wallet, u.external_wallet, "stored with the user");
     cr_assert_eq(kw_identity_register(&id, "abc", "another good password", NULL, NOW, &u, &e), KW_ECONFLICT);
     cr_assert(strstr(e.msg, "taken"), "%s", e.msg);
     /* The refused duplicate left no wallet behind. */
@@ -113,6 +118,7 @@ Test(identity, login_issues_a_token_that_authenticates)
     cr_assert_eq(kw_identity_login(&id, "bob", "correct horse battery", NOW, token, &back, &e), 0, "%s", e.msg);
     cr_assert_eq(back.id, u.id);
     cr_assert_str_eq(back.wallet, u.wallet);
+    cr_assert_str_eq(back.external_wallet, "");
     kw_identity_principal p;
     cr_assert_eq(kw_identity_authenticate_token(&id, token, NOW + 1000, &p, &e), 0, "%s", e.msg);
     cr_assert_eq(p.user_id, u.id);
