@@ -86,17 +86,19 @@ static int rotate_master_key(kw_cli *cli, int argc, char **argv)
         }
     }
     KW_LOG(KW_LOG_INFO, "master key rotated", KW_LI("wallets", r.wallets), KW_LB("alreadyRotated", r.already));
-    if (cli->json)
+    if (cli->json) {
         printf("{\"rotated\":%zu,\"alreadyRotated\":%s}\n", r.wallets, r.already ? "true" : "false");
-    else if (r.already)
-        printf("The wallets are already sealed with the new key; nothing was changed.\n");
-    else
-        printf("Re-sealed %zu custodial wallet%s under the new master key.\n", r.wallets, r.wallets == 1 ? "" : "s");
-    if (old.origin == KW_SECRET_FROM_DATA_DIR)
-        printf("The devnet key file %s/master.key now holds the new key.\n",
-               kw_config_str(&cli->cfg, KW_CFG_KALEWX_DATA_DIR));
-    else if (!cli->json)
-        printf("Start kalewx with KALEWX_MASTER_KEY_FILE=%s (or the same key in KALEWX_MASTER_KEY).\n", file);
+    } else {
+        if (r.already)
+            printf("The wallets are already sealed with the new key; nothing was changed.\n");
+        else
+            printf("Re-sealed %zu custodial wallet%s under the new master key.\n", r.wallets, r.wallets == 1 ? "" : "s");
+        if (old.origin == KW_SECRET_FROM_DATA_DIR)
+            printf("The devnet key file %s/master.key now holds the new key.\n",
+                   kw_config_str(&cli->cfg, KW_CFG_KALEWX_DATA_DIR));
+        else
+            printf("Start kalewx with KALEWX_MASTER_KEY_FILE=%s (or the same key in KALEWX_MASTER_KEY).\n", file);
+    }
     code = KW_EXIT_OK;
 fail:
     if (code != KW_EXIT_OK)
