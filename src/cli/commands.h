@@ -44,6 +44,7 @@ void kw_cli_print_command_help(const kw_command *c);
 const kw_command *kw_cli_find(const char *name);
 
 int kw_cmd_backtest(kw_cli *cli, int argc, char **argv);
+int kw_cmd_admin(kw_cli *cli, int argc, char **argv);
 int kw_cmd_bench(kw_cli *cli, int argc, char **argv);
 int kw_cmd_config(kw_cli *cli, int argc, char **argv);
 int kw_cmd_serve(kw_cli *cli, int argc, char **argv);

@@ -9,7 +9,7 @@
 
 #include "chain/devnet.h"
 #include "core/amount.h"
-#include "crypto/secret.h"
+#include "engine/custody.h"
 #include "crypto/sha.h"
 #include "obs/log.h"
 #include "store/ledger.h"
@@ -20,41 +20,6 @@
 #define TREASURY_USER "treasury"
 
 static int64_t clock_now(void *ctx) { return kw_clock_now_ms((const kw_clock *)ctx); }
-
-/* ---- custody key ----------------------------------------------------------- */
-
-/* Derives the KEK once and proves the master key by opening one wallet. */
-static int open_kek(kw_engine *e, kw_err *err)
-{
-    kw_secret master = {0};
-    bool devnet = kw_config_int(e->cfg, KW_CFG_KALEWX_CHAIN) == 0;
-    int rc = kw_secret_load(e->cfg, KW_SECRET_MASTER, devnet, &master, err);
-    if (rc)
-        return rc;
-    kw_db *db;
-    kw_wallet *list = NULL;
-    size_t n = 0;
-    if ((rc = kw_store_acquire(e->store, KW_DB_READ, &db, err)) == 0) {
-        rc = kw_repo_wallets_list(db, &list, &n, err);
-        kw_store_release(e->store, db);
-    }
-    uint8_t salt[KW_WALLET_SALT_LEN];
-    bool have_salt = rc == 0 && n > 0 && kw_wallet_sealed_salt(list[0].sealed, salt, err) == 0;
-    if (rc == 0)
-        rc = kw_wallet_kek_new(master.bytes, master.len, have_salt ? salt : NULL, NULL, &e->kek, err);
-    kw_secret_free(&master);
-    if (rc == 0 && n > 0) {
-        uint8_t seed[KW_WALLET_SEED_LEN];
-        kw_err oerr;
-        if (kw_wallet_open(e->kek, list[0].public_key, list[0].sealed, seed, &oerr) != 0)
-            rc = kw_err_set(err, KW_ECRYPTO,
-                            "the master key does not open the existing custodial wallets: start with the key "
-                            "they were sealed with (KALEWX_MASTER_KEY or KALEWX_MASTER_KEY_FILE); nothing was changed");
-        sodium_memzero(seed, sizeof seed);
-    }
-    kw_wallet_list_free(list, n);
-    return rc;
-}
 
 /* ---- treasury and reserve ---------------------------------------------------- */
 
@@ -237,7 +202,7 @@ int kw_engine_open(const kw_config *cfg, const kw_clock *clock, kw_engine **out,
                            .data_dir = kw_config_str(cfg, KW_CFG_KALEWX_DATA_DIR),
                            .pool_size = (int)kw_config_int(cfg, KW_CFG_DB_POOL_SIZE)};
     int applied = 0, rc = kw_store_open(&so, &e->store, err);
-    if (rc || (rc = kw_migrate(e->store, &applied, err)) || (rc = open_kek(e, err)) || (rc = open_chain(e, err)) ||
+    if (rc || (rc = kw_migrate(e->store, &applied, err)) || (rc = kw_custody_open(cfg, e->store, NULL, &e->kek, err)) || (rc = open_chain(e, err)) ||
         (rc = open_miner(e, err)) || (rc = kw_market_open(cfg, &e->market, err)) ||
         (rc = kw_weather_open(cfg, &e->weather, err)))
         goto fail;

@@ -5,9 +5,9 @@
 #include "store/ledger.h"
 
 static const kw_sql INSERT = {
-    .sql = "INSERT INTO users (username, password_hash, tier, is_admin, created_at, updated_at) "
-           "VALUES ($1, $2, $3, $4, $5, $5) RETURNING id"};
-#define COLUMNS "SELECT id, username, password_hash, tier, is_admin, created_at, updated_at FROM users "
+    .sql = "INSERT INTO users (username, password_hash, tier, is_admin, created_at, updated_at, external_wallet) "
+           "VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id"};
+#define COLUMNS "SELECT id, username, password_hash, tier, is_admin, created_at, updated_at, external_wallet FROM users "
 static const kw_sql BY_ID = {.sql = COLUMNS "WHERE id = $1"};
 static const kw_sql BY_NAME = {.sql = COLUMNS "WHERE lower(username) = lower($1)"};
 
@@ -20,7 +20,8 @@ int kw_repo_users_create(kw_db *db, const kw_user *u, int64_t now_ms, int64_t *i
 {
     int rc = kw_db_query_int(db, &INSERT,
                              KW_ARGS(KW_T(u->username), KW_T(u->password_hash), KW_T(kw_user_tier_name(u->tier)),
-                                     KW_I(u->admin), KW_I(now_ms)),
+                                     KW_I(u->admin), KW_I(now_ms),
+                                     KW_T(u->external_wallet[0] ? u->external_wallet : NULL)),
                              id, err);
     if (rc == KW_ECONFLICT)
         return kw_err_set(err, rc, "the username \"%s\" is taken", u->username);
@@ -40,6 +41,8 @@ static int get(kw_db *db, const kw_sql *sql, kw_param key, kw_user *out, kw_err 
         out->id = kw_rows_int(r, 0);
         if ((rc = kw_rows_text_copy(r, 1, out->username, sizeof out->username)) == 0)
             rc = kw_rows_text_copy(r, 2, out->password_hash, sizeof out->password_hash);
+        if (rc == 0)
+            rc = kw_rows_text_copy(r, 7, out->external_wallet, sizeof out->external_wallet);
         if (rc)
             rc = kw_err_set(err, KW_EINTERNAL, "user %lld has an oversized field", (long long)out->id);
         out->tier = strcmp(kw_rows_text(r, 3), "premium") == 0 ? KW_TIER_PREMIUM : KW_TIER_USER;

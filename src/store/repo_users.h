@@ -27,6 +27,7 @@ typedef struct kw_user {
     char password_hash[256];  /* an Argon2id encoded hash, never a password */
     kw_user_tier tier;
     bool admin;
+    char external_wallet[57]; /* the user's own G… account for withdrawals; "" when none */
     int64_t created_at;       /* Unix ms */
     int64_t updated_at;
 } kw_user;
