@@ -1467,18 +1467,53 @@ static int get_tx(kw_xdr_reader *r, kw_tx *tx)
     return tx->has_soroban ? kw_xdr_get_soroban_data(r, &tx->soroban) : 0;
 }
 
-int kw_xdr_put_envelope(kw_xdr_writer *w, const kw_envelope *env)
+static int put_sigs(kw_xdr_writer *w, const kw_decorated_sig *sigs, uint32_t n)
 {
-    kw_xdr_put_u32(w, 2); /* ENVELOPE_TYPE_TX */
-    kw_xdr_put_tx(w, &env->tx);
-    if (env->nsigs > KW_XDR_MAX_SIGS && !w->err)
+    if (n > KW_XDR_MAX_SIGS && !w->err)
         w->err = KW_EINVAL;
-    kw_xdr_put_u32(w, env->nsigs);
-    for (uint32_t i = 0; i < env->nsigs && i < KW_XDR_MAX_SIGS; i++) {
-        kw_xdr_put_fixed(w, env->sigs[i].hint, 4);
-        kw_xdr_put_var(w, env->sigs[i].sig, env->sigs[i].nsig, 64);
+    kw_xdr_put_u32(w, n);
+    for (uint32_t i = 0; i < n && i < KW_XDR_MAX_SIGS; i++) {
+        kw_xdr_put_fixed(w, sigs[i].hint, 4);
+        kw_xdr_put_var(w, sigs[i].sig, sigs[i].nsig, 64);
     }
     return w->err;
+}
+
+static int get_sigs(kw_xdr_reader *r, kw_decorated_sig *sigs, uint32_t *n)
+{
+    int rc;
+    if (get_count(r, KW_XDR_MAX_SIGS, 8, n))
+        return KW_EINVAL;
+    for (uint32_t i = 0; i < *n; i++) {
+        const uint8_t *p;
+        if (kw_xdr_get_fixed(r, sigs[i].hint, 4) || (rc = get_var(r, 64, &p, &sigs[i].nsig)))
+            return rc ? rc : KW_EINVAL;
+        memcpy(sigs[i].sig, p, sigs[i].nsig);
+    }
+    return 0;
+}
+
+/* FeeBumpTransaction: fee source, fee, the inner v1 envelope, ext. */
+static int put_fee_bump(kw_xdr_writer *w, const kw_envelope *env)
+{
+    put_muxed(w, &env->fee_source);
+    kw_xdr_put_i64(w, env->bump_fee);
+    kw_xdr_put_u32(w, 2); /* ENVELOPE_TYPE_TX */
+    kw_xdr_put_tx(w, &env->tx);
+    put_sigs(w, env->sigs, env->nsigs);
+    return kw_xdr_put_u32(w, 0);
+}
+
+int kw_xdr_put_envelope(kw_xdr_writer *w, const kw_envelope *env)
+{
+    if (env->fee_bump) {
+        kw_xdr_put_u32(w, 5); /* ENVELOPE_TYPE_TX_FEE_BUMP */
+        put_fee_bump(w, env);
+        return put_sigs(w, env->bump_sigs, env->nbump_sigs);
+    }
+    kw_xdr_put_u32(w, 2); /* ENVELOPE_TYPE_TX */
+    kw_xdr_put_tx(w, &env->tx);
+    return put_sigs(w, env->sigs, env->nsigs);
 }
 
 int kw_xdr_get_envelope(kw_xdr_reader *r, kw_envelope *env)
@@ -1488,20 +1523,23 @@ int kw_xdr_get_envelope(kw_xdr_reader *r, kw_envelope *env)
     memset(env, 0, sizeof *env);
     if (kw_xdr_get_u32(r, &type))
         return KW_EINVAL;
+    if (type == 5) {
+        env->fee_bump = true;
+        if ((rc = get_muxed(r, &env->fee_source)) || kw_xdr_get_i64(r, &env->bump_fee) ||
+            kw_xdr_get_u32(r, &type))
+            return rc ? rc : KW_EINVAL;
+        if (type != 2)
+            return bad(r, "fee bump of an unsupported envelope type");
+        if ((rc = get_tx(r, &env->tx)) || (rc = get_sigs(r, env->sigs, &env->nsigs)) ||
+            (rc = get_extension_point(r)))
+            return rc;
+        return get_sigs(r, env->bump_sigs, &env->nbump_sigs);
+    }
     if (type != 2)
-        return bad(r, "envelope type not supported (only ENVELOPE_TYPE_TX)");
+        return bad(r, "envelope type not supported");
     if ((rc = get_tx(r, &env->tx)))
         return rc;
-    if (get_count(r, KW_XDR_MAX_SIGS, 8, &env->nsigs))
-        return KW_EINVAL;
-    for (uint32_t i = 0; i < env->nsigs; i++) {
-        const uint8_t *p;
-        if (kw_xdr_get_fixed(r, env->sigs[i].hint, 4) ||
-            (rc = get_var(r, 64, &p, &env->sigs[i].nsig)))
-            return rc ? rc : KW_EINVAL;
-        memcpy(env->sigs[i].sig, p, env->sigs[i].nsig);
-    }
-    return 0;
+    return get_sigs(r, env->sigs, &env->nsigs);
 }
 
 int kw_xdr_put_signature_payload(kw_xdr_writer *w, const uint8_t network_id[32], const kw_tx *tx)
@@ -1516,6 +1554,19 @@ int kw_xdr_tx_hash(const uint8_t network_id[32], const kw_tx *tx, uint8_t out[32
     kw_xdr_writer w;
     kw_xdr_writer_init(&w, 0);
     int rc = kw_xdr_put_signature_payload(&w, network_id, tx);
+    if (rc == 0)
+        kw_sha256(w.p, w.n, out);
+    kw_xdr_writer_free(&w);
+    return rc;
+}
+
+int kw_xdr_fee_bump_hash(const uint8_t network_id[32], const kw_envelope *env, uint8_t out[32])
+{
+    kw_xdr_writer w;
+    kw_xdr_writer_init(&w, 0);
+    kw_xdr_put_fixed(&w, network_id, 32);
+    kw_xdr_put_u32(&w, 5); /* ENVELOPE_TYPE_TX_FEE_BUMP */
+    int rc = put_fee_bump(&w, env);
     if (rc == 0)
         kw_sha256(w.p, w.n, out);
     kw_xdr_writer_free(&w);

@@ -389,20 +389,30 @@ typedef struct kw_decorated_sig {
     uint32_t nsig;
 } kw_decorated_sig;
 
+/* A TransactionEnvelope: ENVELOPE_TYPE_TX (tx and sigs), or, when fee_bump is
+ * set, ENVELOPE_TYPE_TX_FEE_BUMP wrapping that v1 envelope: fee_source pays
+ * bump_fee and signs with bump_sigs. ENVELOPE_TYPE_TX_V0 is not supported. */
 typedef struct kw_envelope {
     kw_tx tx;
     kw_decorated_sig sigs[KW_XDR_MAX_SIGS];
     uint32_t nsigs;
+    bool fee_bump;
+    kw_muxed fee_source;
+    int64_t bump_fee;
+    kw_decorated_sig bump_sigs[KW_XDR_MAX_SIGS];
+    uint32_t nbump_sigs;
 } kw_envelope;
 
 int kw_xdr_put_tx(kw_xdr_writer *w, const kw_tx *tx);
-/* TransactionEnvelope with arm ENVELOPE_TYPE_TX (v1); other arms are rejected. */
 int kw_xdr_put_envelope(kw_xdr_writer *w, const kw_envelope *env);
 int kw_xdr_get_envelope(kw_xdr_reader *r, kw_envelope *env) KW_WUR;
 /* TransactionSignaturePayload: network_id ‖ ENVELOPE_TYPE_TX ‖ tx. */
 int kw_xdr_put_signature_payload(kw_xdr_writer *w, const uint8_t network_id[32], const kw_tx *tx);
 /* The transaction hash: sha256 of the signature payload. */
 int kw_xdr_tx_hash(const uint8_t network_id[32], const kw_tx *tx, uint8_t out[32]) KW_WUR;
+/* The fee-bump hash: sha256(network_id ‖ ENVELOPE_TYPE_TX_FEE_BUMP ‖
+ * FeeBumpTransaction) of env (fee_bump set; the inner signatures count). */
+int kw_xdr_fee_bump_hash(const uint8_t network_id[32], const kw_envelope *env, uint8_t out[32]) KW_WUR;
 
 /* ---- results, meta and events ---------------------------------------------- */
 
