@@ -9,6 +9,7 @@
 
 /* One row per benchmark; each lives in bench/bench_NAME.c. */
 static const kw_bench benches[] = {
+    {"work", "proof-of-work hashes/s per Keccak path vs OpenSSL SHA3-256", kw_bench_work},
     {0},
 };
 

@@ -55,11 +55,14 @@ typedef enum kw_config_type {
     X(SETTLING_BLOCKS, INT, "1", 0, 100000, 0, 0, "blocks of the settling phase") \
     X(MONITOR_INTERVAL, INT, "0", 0, 3600000, 0, 0, "chain poll interval in ms; 0 = 500 on devnet, 5000 otherwise") \
     X(WORK_SECONDS, INT, "0", 0, 3600, 0, 0, "proof-of-work search time per block; 0 = half a block") \
+    X(MINER_THREADS, INT, "0", 0, 1024, 0, 0, "proof-of-work threads; 0 = one per CPU") \
+    X(KALEWX_KECCAK, ENUM, "auto", 0, 0, 0, "auto|scalar|avx2|avx512", "Keccak path of the miner; auto = the fastest this CPU has") \
     X(DEVNET_BLOCK_SECONDS, INT, "20", 1, 3600, 0, 0, "devnet block interval in seconds") \
     X(DEVNET_LEDGER_MS, INT, "1000", 10, 60000, 0, 0, "devnet ledger close interval in ms") \
     X(DEVNET_CROWD, INT, "1000", 0, 100000, 0, 0, "simulated background farmers on the devnet") \
     X(DEVNET_FAULT_RATE, RATE, "0", 0, 1000000, 0, 0, "fraction of devnet calls that fail transiently (0..1)") \
     X(DEVNET_LATENCY_MS, INT, "0", 0, 60000, 0, 0, "added latency of each devnet call in ms") \
+    X(DEVNET_SEED, INT, "1", 0, 9223372036854775807LL, 0, 0, "seed of the devnet's crowd and fault injection") \
     X(DEVNET_RESERVE, AMOUNT, "1000000", 0, 0, 0, 0, "KALE seeded into the weather reserve on devnet") \
     X(WAGER_FEE_BPS, INT, "100", 0, 10000, 0, 0, "parimutuel fee on the losing side, basis points") \
     X(MARKET_FEED, ENUM, "sim", 0, 0, 0, "sim|csv|reflector", "market data source") \
