@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "chain/soroban/xdr.h"
+#include "crypto/kalehash.h"
 #include "crypto/sha.h"
 #include "crypto/strkey.h"
 
@@ -254,21 +255,6 @@ static void exec_asset(stub *s, const kw_invoke_args *inv, bool apply, kw_xdr_ar
     }
 }
 
-static uint32_t zero_nibbles(const uint8_t h[32])
-{
-    uint32_t z = 0;
-    for (int i = 0; i < 32; i++) {
-        if (h[i] == 0) {
-            z += 2;
-            continue;
-        }
-        if (h[i] < 16)
-            z++;
-        break;
-    }
-    return z;
-}
-
 static void exec_farm(stub *s, const kw_invoke_args *inv, bool apply, uint32_t ledger, bool evil, kw_xdr_arena *a,
                       exec_result *r)
 {
@@ -332,7 +318,11 @@ static void exec_farm(stub *s, const kw_invoke_args *inv, bool apply, uint32_t l
             return fail_contract(r, 9);
         if (ledger <= p->sequence)
             return fail_contract(r, 15);
-        uint32_t zeros = zero_nibbles(inv->args[1].v.bytes.p), gap = ledger - p->sequence;
+        uint8_t want[32];
+        kw_kalehash(s->farm_index, inv->args[2].v.u64, s->entropy[s->farm_index % 64], farmer, want);
+        if (memcmp(want, inv->args[1].v.bytes.p, 32) != 0)
+            return fail_contract(r, 13);
+        uint32_t zeros = kw_kalehash_zeros(want), gap = ledger - p->sequence;
         if (p->worked && zeros <= p->zeros)
             return fail_contract(r, 7);
         r->result = kw_scval_u32(gap);
@@ -1057,6 +1047,13 @@ void stub_pause(stub *s, bool paused)
 {
     pthread_mutex_lock(&s->mu);
     s->paused = paused;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void stub_entropy(stub *s, uint32_t index, uint8_t out[32])
+{
+    pthread_mutex_lock(&s->mu);
+    memcpy(out, s->entropy[index % 64], 32);
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -49,6 +49,8 @@ int64_t stub_balance(stub *s, const uint8_t who[32]);
 /* Closes the current block: FarmIndex + 1, new entropy, time + 300 s. */
 void stub_next_block(stub *s);
 uint32_t stub_farm_index(stub *s);
+/* Block(index)'s entropy (the hash of the last work before it). */
+void stub_entropy(stub *s, uint32_t index, uint8_t out[32]);
 void stub_pause(stub *s, bool paused);
 /* Sets an oracle price (14 decimals) for an asset symbol ("BTC") or, when
  * sym is NULL, for the Stellar asset contract `contract`. */

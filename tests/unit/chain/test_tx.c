@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "chain/soroban/tx.h"
+#include "crypto/kalehash.h"
 #include "crypto/strkey.h"
 #include "rpc_stub.h"
 #include "xdr_util.h"
@@ -121,8 +122,9 @@ static uint8_t work_hash[32];
 
 static int work(kw_xdr_arena *a, kw_tx_outcome *out, kw_err *e)
 {
-    memset(work_hash, 0x07, 32);
-    work_hash[0] = 0;
+    uint8_t entropy[32];
+    stub_entropy(S, stub_farm_index(S), entropy);
+    kw_kalehash(stub_farm_index(S), 77, entropy, farmer.signer.pub, work_hash);
     args_buf[0] = kw_scval_account(farmer.signer.pub);
     args_buf[1] = kw_scval_bytes(work_hash, 32);
     args_buf[2] = kw_scval_u64(77);
@@ -161,9 +163,10 @@ Test(tx, plant_work_harvest_with_operator_paying)
     stub_next_block(S);
     cr_assert_eq(harvest(index, a, &out, &e), 0, "%s", e.msg);
     cr_assert_eq(out.return_value.type, KW_SCV_I128);
-    /* the stub pays 1,000,000 + stake/2 + 1,000 per zero nibble (the hash has 3) */
-    cr_assert(out.return_value.v.i128 == 1000000 + 5000000 + 3 * 1000);
-    cr_assert_eq(stub_balance(S, farmer.signer.pub), 99 * 10000000LL + 10000000 + 6003000);
+    /* the stub pays 1,000,000 + stake/2 + 1,000 per zero nibble */
+    int64_t reward = 1000000 + 5000000 + 1000 * (int64_t)kw_kalehash_zeros(work_hash);
+    cr_assert(out.return_value.v.i128 == reward);
+    cr_assert_eq(stub_balance(S, farmer.signer.pub), 99 * 10000000LL + 10000000 + reward);
     cr_assert_eq(stub_account_seq(S, fee_pub), 5003);
     kw_xdr_arena_free(a);
 }
