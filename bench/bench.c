@@ -10,6 +10,7 @@
 /* One row per benchmark; each lives in bench/bench_NAME.c. */
 static const kw_bench benches[] = {
     {"work", "proof-of-work hashes/s per Keccak path vs OpenSSL SHA3-256", kw_bench_work},
+    {"consensus", "one cycle decision: 15 DAO votes, consensus, location, weather, blend", kw_bench_consensus},
     {0},
 };
 

@@ -43,6 +43,7 @@ void kw_cli_print_command_help(const kw_command *c);
 /* Finds a command by name, or NULL. */
 const kw_command *kw_cli_find(const char *name);
 
+int kw_cmd_backtest(kw_cli *cli, int argc, char **argv);
 int kw_cmd_bench(kw_cli *cli, int argc, char **argv);
 int kw_cmd_config(kw_cli *cli, int argc, char **argv);
 

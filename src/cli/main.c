@@ -28,6 +28,15 @@ static const kw_command commands[] = {
     {"config", kw_cmd_config, "", "print the effective settings and where each came from",
      "Prints every setting with its value and its source (flag, env, file, default).\n"
      "Secrets are never printed, only whether they are set."},
+    {"backtest", kw_cmd_backtest, "--prices FILE.csv [--interval SECONDS] | --simulate BLOCKS --out FILE.csv",
+     "replay the DAOs over price history and print each DAO's hit rate",
+     "Replays the 15 DAOs and their consensus block by block over a timestamp,asset,price\n"
+     "file and scores every vote against the realised outcome: the sign of the mean\n"
+     "BTC/ETH/XLM/SOL return over the next interval (the smallest gap between timestamps\n"
+     "unless --interval is given). Prints each DAO's votes, abstentions, GOOD/BAD counts and\n"
+     "hit rate, and the same for the consensus; --json for scripts.\n"
+     "--simulate BLOCKS --out FILE.csv writes BLOCKS blocks of the market simulator\n"
+     "(seeded by MARKET_SEED, 300 s apart from 2024-01-01) as such a file; --out - is stdout."},
     {"bench", kw_cmd_bench, "NAME|all [--seconds N] [--threads N]", "run benchmarks",
      "Runs a benchmark and prints its measurements with their ratio to a reference\n"
      "measured in the same run. `kalewx bench all` runs every benchmark."},

@@ -70,6 +70,8 @@ typedef enum kw_config_type {
     X(MARKET_CSV, STR, "", 0, 0, 0, 0, "timestamp,asset,price file for MARKET_FEED=csv") \
     X(WEATHER_PROVIDER, ENUM, "climate", 0, 0, 0, "climate|owm", "weather observation source") \
     X(OPENWEATHER_API_KEY, STR, "", 0, 0, 1, 0, "OpenWeatherMap API key for WEATHER_PROVIDER=owm") \
+    X(OPENWEATHER_URL, STR, "https://api.openweathermap.org/data/2.5/weather", 0, 0, 0, 0, "OpenWeatherMap current-weather endpoint") \
+    X(OPENWEATHER_TIMEOUT_MS, INT, "10000", 1, 120000, 0, 0, "time limit of one OpenWeatherMap request in ms") \
     X(KALEWX_MASTER_KEY, STR, "", 0, 0, 1, 0, "master secret that protects custodial wallets") \
     X(KALEWX_MASTER_KEY_FILE, STR, "", 0, 0, 0, 0, "file holding the master secret") \
     X(JWT_SECRET, STR, "", 0, 0, 1, 0, "HS256 secret for access tokens") \

@@ -1,14 +1,7 @@
 #!/usr/bin/env bash
 # The executable's own help, version and settings handling, as a user meets them.
 set -u
-k=${KALEWX:?KALEWX must point at the kalewx binary}
-fail=0
-check() { # check NAME EXPECTED_EXIT COMMAND... ; stdout+stderr in $out
-    local name=$1 want=$2; shift 2
-    out=$("$@" 2>&1); local got=$?
-    if [ "$got" -ne "$want" ]; then echo "FAIL $name: exit $got, want $want"; echo "$out"; fail=1; fi
-}
-contains() { case "$out" in *"$1"*) ;; *) echo "FAIL: output lacks '$1'"; echo "$out"; fail=1;; esac; }
+. "$(dirname "$0")/lib.sh"
 
 check version 0 "$k" version; contains "kalewx 0."
 check version-json 0 "$k" --json version; contains '{"version":'
