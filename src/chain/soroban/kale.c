@@ -537,14 +537,24 @@ static const char *or_default(const char *v, const char *def)
     return v && *v ? v : def;
 }
 
+int kw_stellar_network(const char *name, const char *passphrase, const char *rpc_url, bool *mainnet,
+                       const char **passphrase_out, const char **rpc_url_out)
+{
+    *mainnet = name && strcmp(name, "mainnet") == 0;
+    if (!*mainnet && (!name || strcmp(name, "testnet") != 0))
+        return KW_EINVAL;
+    *passphrase_out = or_default(passphrase, *mainnet ? KW_STELLAR_MAINNET_PASSPHRASE : KW_STELLAR_TESTNET_PASSPHRASE);
+    *rpc_url_out = or_default(rpc_url, *mainnet ? NULL : KW_STELLAR_TESTNET_RPC);
+    return 0;
+}
+
 int kw_soroban_open(const kw_soroban_opts *o, kw_chain *out, kw_err *err)
 {
+    bool mainnet;
+    const char *pass, *url;
     memset(out, 0, sizeof *out);
-    bool mainnet = o->network && strcmp(o->network, "mainnet") == 0;
-    if (!mainnet && (!o->network || strcmp(o->network, "testnet") != 0))
+    if (kw_stellar_network(o->network, o->passphrase, o->rpc_url, &mainnet, &pass, &url))
         return kw_err_set(err, KW_EINVAL, "KALEWX_CHAIN must be testnet or mainnet for the Stellar backend");
-    const char *url = or_default(o->rpc_url, mainnet ? NULL : KW_STELLAR_TESTNET_RPC);
-    const char *pass = or_default(o->passphrase, mainnet ? KW_STELLAR_MAINNET_PASSPHRASE : KW_STELLAR_TESTNET_PASSPHRASE);
     const char *cid = or_default(o->contract_id, mainnet ? KW_KALE_MAINNET_CONTRACT : KW_KALE_TESTNET_CONTRACT);
     if (!url)
         return kw_err_set(err, KW_EINVAL, "STELLAR_RPC_URL is required on mainnet");

@@ -37,6 +37,7 @@
 #ifndef KW_CHAIN_SOROBAN_KALE_H
 #define KW_CHAIN_SOROBAN_KALE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "chain/chain.h"
@@ -48,6 +49,14 @@
 #define KW_STELLAR_MAINNET_PASSPHRASE "Public Global Stellar Network ; September 2015"
 #define KW_STELLAR_TESTNET_PASSPHRASE "Test SDF Network ; September 2015"
 #define KW_STELLAR_TESTNET_RPC "https://soroban-testnet.stellar.org"
+
+/* A Stellar network by name ("testnet" or "mainnet") with the caller's
+ * overrides applied: *passphrase is passphrase unless empty, else the
+ * network's; *rpc_url is rpc_url unless empty, else the network's public
+ * endpoint (none on mainnet: NULL). *mainnet says which. KW_EINVAL for any
+ * other name. Pure. */
+int kw_stellar_network(const char *name, const char *passphrase, const char *rpc_url, bool *mainnet,
+                       const char **passphrase_out, const char **rpc_url_out) KW_WUR;
 
 typedef struct kw_soroban_opts {
     const char *network;            /* "testnet" or "mainnet" */

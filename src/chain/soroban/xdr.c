@@ -765,6 +765,22 @@ static int get_tl_asset(kw_xdr_reader *r, kw_tl_asset *a)
     }
 }
 
+int kw_xdr_sac_contract_id(const uint8_t network_id[32], const kw_tl_asset *asset, uint8_t out[32])
+{
+    if (asset->type > 2)
+        return KW_EINVAL;
+    kw_xdr_writer w;
+    kw_xdr_writer_init(&w, 0);
+    kw_xdr_put_u32(&w, 8); /* ENVELOPE_TYPE_CONTRACT_ID */
+    kw_xdr_put_fixed(&w, network_id, 32);
+    kw_xdr_put_u32(&w, 1); /* CONTRACT_ID_PREIMAGE_FROM_ASSET; Asset shares TrustLineAsset's first arms */
+    int rc = put_tl_asset(&w, asset);
+    if (rc == 0)
+        kw_sha256(w.p, w.n, out);
+    kw_xdr_writer_free(&w);
+    return rc;
+}
+
 int kw_xdr_put_ledger_key(kw_xdr_writer *w, const kw_ledger_key *k)
 {
     kw_xdr_put_u32(w, k->type);

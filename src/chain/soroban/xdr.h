@@ -240,6 +240,11 @@ typedef struct kw_ledger_key {
 } kw_ledger_key;
 
 int kw_xdr_put_ledger_key(kw_xdr_writer *w, const kw_ledger_key *k);
+
+/* The contract id of a classic asset's Stellar Asset Contract: sha256 of
+ * HashIdPreimage ENVELOPE_TYPE_CONTRACT_ID (network id, preimage "from
+ * asset"). asset->type is 0 (native), 1 (alphanum4) or 2 (alphanum12). */
+int kw_xdr_sac_contract_id(const uint8_t network_id[32], const kw_tl_asset *asset, uint8_t out[32]) KW_WUR;
 int kw_xdr_get_ledger_key(kw_xdr_reader *r, kw_ledger_key *k) KW_WUR;
 
 /* Convenience constructors of the keys kalewx reads. */

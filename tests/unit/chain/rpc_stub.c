@@ -38,6 +38,8 @@ struct stub {
     char url[64];
     pthread_mutex_t mu;
     uint8_t farm[32], asset[32], oracle[32], network_id[32];
+    bool has_oracle2;
+    uint8_t oracle2[32], oracle2_base[32];
     uint32_t ledger, farm_index;
     bool paused;
     int64_t close_time, block_ts;
@@ -203,10 +205,15 @@ static kw_scval price_data(kw_xdr_arena *a, __int128 p, uint64_t ts)
     return kw_scval_map(e, 2);
 }
 
-static void exec_oracle(stub *s, const kw_invoke_args *inv, kw_xdr_arena *a, exec_result *r)
+static void exec_oracle(stub *s, const kw_invoke_args *inv, bool second, kw_xdr_arena *a, exec_result *r)
 {
     uint64_t now = (uint64_t)s->close_time / 300 * 300;
-    if (strcmp(inv->function, "decimals") == 0) {
+    if (strcmp(inv->function, "base") == 0) {
+        kw_scval *b = arr(a, 2);
+        b[0] = kw_scval_symbol(second ? "Stellar" : "Other");
+        b[1] = second ? kw_scval_contract(s->oracle2_base) : kw_scval_symbol("USD");
+        r->result = kw_scval_vec(b, 2);
+    } else if (strcmp(inv->function, "decimals") == 0) {
         r->result = kw_scval_u32(14);
     } else if (strcmp(inv->function, "resolution") == 0) {
         r->result = kw_scval_u32(300);
@@ -367,7 +374,9 @@ static void exec(stub *s, const kw_invoke_args *inv, bool apply, uint32_t ledger
     } else if (inv->contract.type == KW_SCADDR_CONTRACT && memcmp(c, s->asset, 32) == 0) {
         exec_asset(s, inv, apply, a, r);
     } else if (inv->contract.type == KW_SCADDR_CONTRACT && memcmp(c, s->oracle, 32) == 0) {
-        exec_oracle(s, inv, a, r);
+        exec_oracle(s, inv, false, a, r);
+    } else if (inv->contract.type == KW_SCADDR_CONTRACT && s->has_oracle2 && memcmp(c, s->oracle2, 32) == 0) {
+        exec_oracle(s, inv, true, a, r);
     } else {
         snprintf(r->error, sizeof r->error, "HostError: Error(Storage, MissingValue) no such contract");
     }
@@ -1077,6 +1086,15 @@ void stub_price(stub *s, const char *sym, const uint8_t contract[32], __int128 p
         memcpy(pr->contract, contract, 32);
     }
     pr->price = p;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void stub_oracle2(stub *s, const uint8_t id[32], const uint8_t base_sac[32])
+{
+    pthread_mutex_lock(&s->mu);
+    s->has_oracle2 = true;
+    memcpy(s->oracle2, id, 32);
+    memcpy(s->oracle2_base, base_sac, 32);
     pthread_mutex_unlock(&s->mu);
 }
 

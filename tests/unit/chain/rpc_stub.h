@@ -5,7 +5,7 @@
  *
  * Behind it sit a small KALE farm (plant/work/harvest with pails, blocks and
  * the instance entry), its token (balance/transfer), a Reflector-style oracle
- * (lastprice/prices/decimals) and accounts with sequence numbers. Submitted
+ * (base/decimals/resolution/lastprice/prices) and accounts with sequence numbers. Submitted
  * envelopes are decoded and checked like a validator would: sequence number,
  * the source's (and fee bumper's) signature, fee ≥ resource fee, and each
  * farmer's authorisation signature over the Soroban preimage.
@@ -55,6 +55,10 @@ void stub_pause(stub *s, bool paused);
 /* Sets an oracle price (14 decimals) for an asset symbol ("BTC") or, when
  * sym is NULL, for the Stellar asset contract `contract`. */
 void stub_price(stub *s, const char *sym, const uint8_t contract[32], __int128 price);
+
+/* A second oracle with the same prices whose base() is Stellar(base_sac)
+ * (the first one's base is Other(USD)). */
+void stub_oracle2(stub *s, const uint8_t id[32], const uint8_t base_sac[32]);
 
 typedef struct stub_counts {
     int requests, sends, simulates, fee_bumps, max_in_flight;

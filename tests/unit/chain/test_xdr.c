@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "chain/soroban/xdr.h"
+#include "crypto/strkey.h"
 #include "rpc_examples.h"
 #include "xdr_util.h"
 
@@ -696,4 +697,29 @@ Test(xdr, base64_is_strict)
     const char *bad[] = {"aGVsbG8", "aGVsbG9=", "aGVs bG8=", "a===", "=aGV", "aGVsbG8=aGVs", "aG-s"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_eq(kw_base64_decode(bad[i], strlen(bad[i]), &p, &n), KW_EINVAL, "%s", bad[i]);
+}
+
+static void sac_of(const char *pass, const char *code, const char *issuer, const char *want)
+{
+    kw_tl_asset as = {.type = code ? (strlen(code) <= 4 ? 1 : 2) : 0};
+    uint8_t id[32], out[32];
+    char got[KW_STRKEY_BUFSZ];
+    if (code) {
+        memcpy(as.code, code, strlen(code));
+        cr_assert_eq(kw_strkey_decode(KW_STRKEY_ACCOUNT, issuer, as.issuer, NULL), 0);
+    }
+    network_id(pass, id);
+    cr_assert_eq(kw_xdr_sac_contract_id(id, &as, out), 0);
+    kw_strkey_encode(KW_STRKEY_CONTRACT, out, got);
+    cr_assert_str_eq(got, want, "%s", code ? code : "native");
+}
+
+/* Published Stellar Asset Contract ids of mainnet assets. */
+Test(xdr, stellar_asset_contract_ids)
+{
+    sac_of(PUBLIC, "KALE", "GBDVX4VELCDSQ54KQJYTNHXAHFLBCA77ZY2USQBM4CSHTTV7DME7KALE",
+           "CB23WRDQWGSP6YPMY4UV5C4OW5CBTXKYN3XEATG7KJEZCXMJBYEHOUOV");
+    sac_of(PUBLIC, "AQUA", "GBNZILSTVQZ4R7IKQDGHYGY2QXL5QOFJYQMXPKWRRM5PAV7Y4M67AQUA",
+           "CAUIKL3IYGMERDRUN6YSCLWVAKIFG5Q4YJHUKM4S4NJZQIA3BAS6OJPK");
+    sac_of(PUBLIC, NULL, NULL, "CAS3J7GYLGXMF6TDJBBYYSE3HQ6BBSMLNUQ34T6TZMYMW2EVH34XOWMA");
 }
