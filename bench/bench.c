@@ -11,6 +11,7 @@
 static const kw_bench benches[] = {
     {"work", "proof-of-work hashes/s per Keccak path vs OpenSSL SHA3-256", kw_bench_work},
     {"consensus", "one cycle decision: 15 DAO votes, consensus, location, weather, blend", kw_bench_consensus},
+    {"soroban", "Stellar transaction encode, hash, sign, decode vs one Ed25519 signature", kw_bench_soroban},
     {0},
 };
 

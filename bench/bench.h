@@ -53,5 +53,6 @@ double kw_bench_now(void);
 /* The benchmarks, one per bench/bench_NAME.c. */
 int kw_bench_work(const kw_bench_opts *o, kw_bench_result *r);
 int kw_bench_consensus(const kw_bench_opts *o, kw_bench_result *r);
+int kw_bench_soroban(const kw_bench_opts *o, kw_bench_result *r);
 
 #endif
