@@ -819,9 +819,11 @@ done:
 int kw_rpc_get_events(kw_rpc *rpc, const uint8_t contract[32], const char *topic0, uint32_t start_ledger,
                       const char *cursor, uint32_t limit, kw_xdr_arena *arena, kw_rpc_events *out, kw_err *err)
 {
-    char cid[KW_STRKEY_BUFSZ];
+    char cid[KW_STRKEY_BUFSZ], after[sizeof out->cursor];
     json_t *res = NULL;
     int rc;
+    /* cursor may point into *out (the previous page): keep it before clearing */
+    snprintf(after, sizeof after, "%s", cursor ? cursor : "");
     memset(out, 0, sizeof *out);
     if (limit == 0 || limit > 1000)
         return kw_err_set(err, KW_EINVAL, "getEvents limit must be 1..1000");
@@ -843,8 +845,8 @@ int kw_rpc_get_events(kw_rpc *rpc, const uint8_t contract[32], const char *topic
         free(t);
     }
     json_t *params = json_pack("{s:[o],s:{s:i}}", "filters", filter, "pagination", "limit", (int)limit);
-    if (params && cursor && *cursor)
-        json_object_set_new(json_object_get(params, "pagination"), "cursor", json_string(cursor));
+    if (params && *after)
+        json_object_set_new(json_object_get(params, "pagination"), "cursor", json_string(after));
     else if (params)
         json_object_set_new(params, "startLedger", json_integer(start_ledger));
     rc = params ? kw_rpc_call(rpc, "getEvents", params, &res, err) : kw_err_set(err, KW_ENOMEM, "out of memory");

@@ -21,7 +21,8 @@ typedef struct account { uint8_t pub[32]; int64_t seq; bool has_seq; int64_t bal
 typedef struct pail { uint8_t farmer[32]; uint32_t index, sequence, gap, zeros; int64_t stake; bool worked, live; } pail;
 typedef struct txrec {
     char hash[65];
-    bool failed, never_final;
+    bool failed, never_final, fee_bump;
+    uint8_t inner_hash[32];
     int64_t contract_error;
     uint8_t ret[256];
     size_t nret;
@@ -543,6 +544,8 @@ static json_t *m_send(stub *s, json_t *params, json_t **error, kw_xdr_arena *a)
     if (kw_xdr_tx_hash(s->network_id, &env->tx, h))
         abort();
     bool inner_ok = sig_ok(env->sigs, env->nsigs, env->tx.source.key, h);
+    uint8_t inner_hash[32];
+    memcpy(inner_hash, h, 32);
     if (env->fee_bump) {
         s->counts.fee_bumps++;
         if (kw_xdr_fee_bump_hash(s->network_id, env, h))
@@ -577,7 +580,9 @@ static json_t *m_send(stub *s, json_t *params, json_t **error, kw_xdr_arena *a)
     t->ledger = s->ledger;
     t->polls = 1;
     t->contract_error = -1;
-    t->fee = env->tx.fee;
+    t->fee = env->fee_bump ? env->bump_fee : env->tx.fee;
+    t->fee_bump = env->fee_bump;
+    memcpy(t->inner_hash, inner_hash, 32);
     t->never_final = take_fault(s, "getTransaction", SF_NEVER_FINAL, NULL);
     exec(s, &op->invoke, false, s->ledger, false, a, &r);
     bool authorised = !r.needs_auth || (op->nauth == 1 && auth_ok(s, &op->auth[0], &r));
@@ -662,12 +667,22 @@ static json_t *m_get_tx(stub *s, json_t *params, json_t **error, kw_xdr_arena *a
     kw_tx_result tr = {.fee_charged = t->fee, .code = t->failed ? KW_TX_FAILED : KW_TX_SUCCESS, .ops = &op, .nops = 1};
     kw_xdr_writer w;
     kw_xdr_writer_init(&w, 0);
-    (void)kw_xdr_put_tx_result(&w, &tr);
+    if (t->fee_bump) {
+        /* TransactionResult of a fee bump: the inner pair, then the outer ext */
+        kw_xdr_put_i64(&w, t->fee);
+        kw_xdr_put_i32(&w, t->failed ? KW_TX_FEE_BUMP_INNER_FAILED : KW_TX_FEE_BUMP_INNER_SUCCESS);
+        kw_xdr_put_fixed(&w, t->inner_hash, 32);
+        tr.fee_charged = 0;
+        (void)kw_xdr_put_tx_result(&w, &tr);
+        kw_xdr_put_u32(&w, 0);
+    } else {
+        (void)kw_xdr_put_tx_result(&w, &tr);
+    }
     json_object_set_new(res, "status", json_string(t->failed ? "FAILED" : "SUCCESS"));
     json_object_set_new(res, "ledger", json_integer(t->ledger));
     json_object_set_new(res, "createdAt", json_string("1752722100"));
     json_object_set_new(res, "applicationOrder", json_integer(1));
-    json_object_set_new(res, "feeBump", json_false());
+    json_object_set_new(res, "feeBump", json_boolean(t->fee_bump));
     json_object_set_new(res, "resultXdr", jb64(&w));
     json_object_set_new(res, "resultMetaXdr", meta_json(s, t, a));
     if (t->failed && t->contract_error >= 0) {

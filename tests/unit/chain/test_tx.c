@@ -302,12 +302,14 @@ Test(tx, secrets_are_checked_and_never_echoed)
 typedef struct worker {
     kw_seed_signer signer;
     int rc;
+    int64_t fee;
     kw_err e;
 } worker;
 
 static void *plant_thread(void *arg)
 {
     worker *w = arg;
+    kw_tx_outcome out;
     kw_xdr_arena *a = kw_xdr_arena_new(8 << 20);
     kw_scval args[2] = {kw_scval_account(w->signer.signer.pub), kw_scval_i128(1000000)};
     kw_invoke_args inv = {.args = args, .nargs = 2};
@@ -316,8 +318,8 @@ static void *plant_thread(void *arg)
     strcpy(inv.function, "plant");
     expect x = {&inv};
     kw_tx_call c = {.invoke = inv, .signer = &w->signer.signer, .approve = approve_plant, .approve_ctx = &x};
-    kw_tx_outcome out;
     w->rc = kw_txer_invoke(T, &c, a, &out, &w->e);
+    w->fee = out.fee_charged;
     kw_xdr_arena_free(a);
     return NULL;
 }
@@ -351,6 +353,7 @@ Test(tx, channel_accounts_submit_in_parallel_under_fee_bumps)
     for (int i = 0; i < N; i++) {
         pthread_join(th[i], NULL);
         cr_assert_eq(w[i].rc, 0, "farmer %d: %s", i, w[i].e.msg);
+        cr_assert_eq(w[i].fee, 53000 + 100 + 100, "the fee bump pays one more inclusion fee");
         kw_seed_signer_wipe(&w[i].signer);
     }
     stub_counts c = stub_get_counts(S);
@@ -360,4 +363,28 @@ Test(tx, channel_accounts_submit_in_parallel_under_fee_bumps)
     for (int i = 0; i < 3; i++)
         used += stub_account_seq(S, ch_pub[i]) - 100 * (i + 1);
     cr_assert_eq(used, N);
+}
+
+Test(tx, events_of_the_farm_by_topic_and_cursor)
+{
+    kw_xdr_arena *a = kw_xdr_arena_new(8 << 20);
+    kw_tx_outcome out;
+    kw_err e = {0};
+    cr_assert_eq(plant(1000000, a, &out, &e), 0, "%s", e.msg);
+    cr_assert_eq(work(a, &out, &e), 0, "%s", e.msg);
+    kw_rpc_events ev;
+    cr_assert_eq(kw_rpc_get_events(R, farm, "plant", 1000, NULL, 10, a, &ev, &e), 0, "%s", e.msg);
+    cr_assert_eq(ev.n, 1);
+    cr_assert(kw_scval_is_symbol(&ev.events[0].topics[0], "plant"));
+    cr_assert_eq(memcmp(ev.events[0].topics[1].v.address.key, farmer.signer.pub, 32), 0);
+    cr_assert_eq(memcmp(ev.events[0].contract, farm, 32), 0);
+    cr_assert_eq(ev.events[0].ledger, 1001);
+    cr_assert_eq(kw_rpc_get_events(R, farm, NULL, 1000, NULL, 10, a, &ev, &e), 0, "%s", e.msg);
+    cr_assert_eq(ev.n, 2, "plant and work");
+    cr_assert_eq(ev.events[1].value.type, KW_SCV_U32);
+    cr_assert_eq(kw_rpc_get_events(R, farm, NULL, 0, ev.cursor, 10, a, &ev, &e), 0, "%s", e.msg);
+    cr_assert_eq(ev.n, 0, "nothing after the cursor");
+    cr_assert_eq(kw_rpc_get_events(R, farm, "not a symbol!", 1000, NULL, 10, a, &ev, &e), KW_EINVAL);
+    cr_assert_eq(kw_rpc_get_events(R, farm, NULL, 1000, NULL, 0, a, &ev, &e), KW_EINVAL);
+    kw_xdr_arena_free(a);
 }
