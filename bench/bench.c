@@ -13,6 +13,7 @@ static const kw_bench benches[] = {
     {"consensus", "one cycle decision: 15 DAO votes, consensus, location, weather, blend", kw_bench_consensus},
     {"custody", "wallet opens and Ed25519 signatures after the one-time KDF", kw_bench_custody},
     {"store", "ledger postings/s and performance-summary refresh on SQLite and PostgreSQL", kw_bench_store},
+    {"soroban", "Stellar transaction encode, hash, sign, decode vs one Ed25519 signature", kw_bench_soroban},
     {0},
 };
 

@@ -68,6 +68,8 @@ typedef enum kw_config_type {
     X(MARKET_FEED, ENUM, "sim", 0, 0, 0, "sim|csv|reflector", "market data source") \
     X(MARKET_SEED, INT, "1", 0, 9223372036854775807LL, 0, 0, "seed of the market simulator") \
     X(MARKET_CSV, STR, "", 0, 0, 0, 0, "timestamp,asset,price file for MARKET_FEED=csv") \
+    X(REFLECTOR_NETWORK, ENUM, "mainnet", 0, 0, 0, "mainnet|testnet", "network of the Reflector oracles for MARKET_FEED=reflector") \
+    X(REFLECTOR_RPC_URL, STR, "", 0, 0, 0, 0, "Stellar RPC endpoint for the Reflector oracles; empty = STELLAR_RPC_URL") \
     X(WEATHER_PROVIDER, ENUM, "climate", 0, 0, 0, "climate|owm", "weather observation source") \
     X(OPENWEATHER_API_KEY, STR, "", 0, 0, 1, 0, "OpenWeatherMap API key for WEATHER_PROVIDER=owm") \
     X(OPENWEATHER_URL, STR, "https://api.openweathermap.org/data/2.5/weather", 0, 0, 0, 0, "OpenWeatherMap current-weather endpoint") \

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "chain/soroban/reflector.h"
+
 int kw_market_open(const kw_config *cfg, kw_market_feed *out, kw_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -20,8 +22,13 @@ int kw_market_open(const kw_config *cfg, kw_market_feed *out, kw_err *err)
             return kw_err_set(err, KW_EINVAL, "MARKET_CSV: %s", e.msg);
         return kw_market_csv_open_take(h, out, err);
     }
+    if (strcmp(feed, "reflector") == 0) {
+        kw_reflector_opts o;
+        int rc = kw_reflector_opts_from_config(cfg, &o, err);
+        return rc ? rc : kw_market_reflector_open(&o, out, err);
+    }
     return kw_err_set(err, KW_EINVAL, "MARKET_FEED=%s is not provided by the market feeds of this build "
-                                      "(sim, csv)", feed);
+                                      "(sim, csv, reflector)", feed);
 }
 
 void kw_market_close(kw_market_feed *f)
