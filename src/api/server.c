@@ -163,6 +163,19 @@ static void inflight_remove(kw_server *s, const char *k)
 
 /* ---- the steps of a request; each returns true when it has answered ---- */
 
+/* A 401 with its challenge (RFC 6750). */
+static void challenge(kw_http_res *res, const char *code, const char *value, const char *message)
+{
+    kw_http_error(res, 401, code, "%s", message);
+    if (kw_http_add_header(res, "WWW-Authenticate", value) != 0)
+        KW_LOG(KW_LOG_WARN, "could not add WWW-Authenticate");
+}
+
+static void invalid_credentials(kw_http_res *res, const char *message)
+{
+    challenge(res, "INVALID_CREDENTIALS", "Bearer error=\"invalid_token\"", message);
+}
+
 static bool authenticate(kw_server *s, kw_http_req *req, kw_http_res *res)
 {
     const char *auth = kw_http_header(req, "Authorization");
@@ -172,7 +185,7 @@ static bool authenticate(kw_server *s, kw_http_req *req, kw_http_res *res)
     const char *bearer = NULL;
     if (auth) {
         if (strncasecmp(auth, "Bearer ", 7) != 0) {
-            kw_http_error(res, 401, "INVALID_CREDENTIALS", "the Authorization header must be \"Bearer <token>\"");
+            invalid_credentials(res, "the Authorization header must be \"Bearer <token>\"");
             return true;
         }
         bearer = auth + 7;
@@ -180,13 +193,13 @@ static bool authenticate(kw_server *s, kw_http_req *req, kw_http_res *res)
             bearer++;
     }
     if ((bearer && !*bearer) || (key && !*key) || !s->hooks.authenticate) {
-        kw_http_error(res, 401, "INVALID_CREDENTIALS", "the token or API key is invalid, expired or revoked");
+        invalid_credentials(res, "the token or API key is invalid, expired or revoked");
         return true;
     }
     kw_principal p = {0};
     int rc = s->hooks.authenticate(s->hooks.ctx, bearer, key, &p);
     if (rc == KW_EAUTH) {
-        kw_http_error(res, 401, "INVALID_CREDENTIALS", "the token or API key is invalid, expired or revoked");
+        invalid_credentials(res, "the token or API key is invalid, expired or revoked");
         return true;
     }
     if (rc) {
@@ -218,7 +231,7 @@ static bool check_access(const kw_route *route, const kw_http_req *req, kw_http_
     if (route->access == KW_ACCESS_PUBLIC)
         return false;
     if (req->principal.user_id == 0) {
-        kw_http_error(res, 401, "AUTH_REQUIRED", "this endpoint needs a Bearer token or an X-API-Key");
+        challenge(res, "AUTH_REQUIRED", "Bearer", "this endpoint needs a Bearer token or an X-API-Key");
         return true;
     }
     if (route->access == KW_ACCESS_ADMIN && req->principal.role != KW_ROLE_ADMIN) {
