@@ -50,4 +50,7 @@ void kw_bench_row_add(kw_bench_result *r, const char *metric, double value, cons
 /* Monotonic seconds, for measuring. */
 double kw_bench_now(void);
 
+/* The benchmarks (bench/bench_NAME.c). */
+int kw_bench_api(const kw_bench_opts *o, kw_bench_result *r);
+
 #endif

@@ -218,14 +218,6 @@ static bool authenticate(kw_server *s, kw_http_req *req, kw_http_res *res)
     return false;
 }
 
-/* Counts the request; false when the caller is over its limit. */
-static bool count_request(kw_server *s, const kw_http_req *req, kw_ratelimit_result *rl)
-{
-    if (kw_ratelimit_check(s->o.ratelimit, &s->o.policy, &req->principal, req->client_ip, rl) != 0)
-        KW_LOG(KW_LOG_WARN, "rate limiter unavailable; request let through", KW_LS("client", req->client_ip));
-    return rl->allowed;
-}
-
 static bool check_access(const kw_route *route, const kw_http_req *req, kw_http_res *res)
 {
     if (route->access == KW_ACCESS_PUBLIC)
@@ -350,10 +342,33 @@ static void preflight(const kw_server *s, const kw_http_req *req, const kw_route
         kw_http_internal(res, "could not add preflight headers");
 }
 
+/* Counts the request against the caller's quota; false (with a 429 in res)
+ * when it is over. */
+static bool within_limit(kw_server *s, const kw_http_req *req, kw_http_res *res, kw_ratelimit_result *rl,
+                         bool *counted)
+{
+    *counted = true;
+    if (kw_ratelimit_check(s->o.ratelimit, &s->o.policy, &req->principal, req->client_ip, rl) != 0)
+        KW_LOG(KW_LOG_WARN, "rate limiter unavailable; request let through", KW_LS("client", req->client_ip));
+    if (rl->allowed)
+        return true;
+    kw_http_res_clear(res);
+    kw_http_error(res, 429, NULL, "rate limit of %lld requests per %lld seconds reached; retry in %lld seconds",
+                  (long long)rl->limit, (long long)(s->o.policy.window_ms / 1000), (long long)rl->retry_after_s);
+    return false;
+}
+
 /* Decides the reply; *rl is filled when the request was counted. */
 static void process(kw_server *s, kw_http_req *req, kw_http_res *res, const kw_route_match *m,
                     kw_ratelimit_result *rl, bool *counted)
 {
+    if (m->status == KW_MATCH_OPTIONS) {
+        preflight(s, req, m, res);
+        return;
+    }
+    /* Requests that match nothing count too, so scanning is limited. */
+    if (m->status != KW_MATCH_OK && s->o.ratelimit && !within_limit(s, req, res, rl, counted))
+        return;
     switch (m->status) {
     case KW_MATCH_BAD_PATH:
         kw_http_error(res, 400, "INVALID_PATH", "%s", m->err.msg);
@@ -361,31 +376,21 @@ static void process(kw_server *s, kw_http_req *req, kw_http_res *res, const kw_r
     case KW_MATCH_NOT_FOUND:
         kw_http_error(res, 404, NULL, "no route for %.16s %s", req->method, req->path);
         return;
-    case KW_MATCH_OPTIONS:
-        preflight(s, req, m, res);
-        return;
     case KW_MATCH_NO_METHOD:
         kw_http_error(res, 405, NULL, "%.16s is not allowed on %s; allowed: %s", req->method, req->path, m->allow);
         if (kw_http_add_header(res, "Allow", m->allow) != 0)
             kw_http_internal(res, "could not add the Allow header");
         return;
+    case KW_MATCH_OPTIONS:
     case KW_MATCH_OK:
         break;
     }
     const kw_route *route = m->route;
     req->ctx = route->ctx;
     bool answered = authenticate(s, req, res);
-    if (s->o.ratelimit && !(route->flags & KW_ROUTE_UNLIMITED)) {
-        /* Failed logins count against the address, like anonymous calls. */
-        *counted = true;
-        if (!count_request(s, req, rl)) {
-            kw_http_res_clear(res);
-            kw_http_error(res, 429, NULL, "rate limit of %lld requests per %lld seconds reached; retry in %lld seconds",
-                          (long long)rl->limit, (long long)(s->o.policy.window_ms / 1000),
-                          (long long)rl->retry_after_s);
-            return;
-        }
-    }
+    /* Failed logins count against the address, like anonymous calls. */
+    if (s->o.ratelimit && !(route->flags & KW_ROUTE_UNLIMITED) && !within_limit(s, req, res, rl, counted))
+        return;
     if (answered || check_access(route, req, res) || check_body_type(req, res))
         return;
     const char *key = strcmp(req->method, "POST") == 0 ? kw_http_header(req, "Idempotency-Key") : NULL;
@@ -720,13 +725,13 @@ int kw_server_start(const kw_server_options *o, const kw_router *router, const k
         threads = 1;
     unsigned conns = fit_fd_limit(o->max_connections ? o->max_connections : 4096);
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                                  MHD_OPTION_THREAD_POOL_SIZE, threads,
                                  MHD_OPTION_CONNECTION_LIMIT, conns,
                                  MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 60u,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
                                  MHD_OPTION_END);
     if (!s->daemon) {
         free_server(s);

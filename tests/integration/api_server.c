@@ -641,6 +641,16 @@ static void test_rate_limits(void)
     r = get("/test/hello", badtok);
     CHECK(r.status == 429, "failed logins are limited too (%ld)", r.status);
     reply_free(&r);
+    /* So is scanning for routes. */
+    static const char *const scan[] = {"X-Forwarded-For: 192.0.2.14", NULL};
+    for (int i = 0; i < 5; i++) {
+        r = get("/wp-admin", scan);
+        CHECK(r.status == 404 && header(&r, "RateLimit-Remaining"), "scan %ld", r.status);
+        reply_free(&r);
+    }
+    r = get("/wp-admin", scan);
+    CHECK(r.status == 429, "unmatched requests are limited (%ld)", r.status);
+    reply_free(&r);
 }
 
 static void test_system_routes(void)
