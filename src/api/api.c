@@ -39,7 +39,7 @@ static int64_t monotonic_s(void)
 static int add_routes(kw_api *api, kw_err *err)
 {
     const kw_route builtin[] = {
-        {"GET", "/api/v1/stream", kw_sse_handler, KW_ACCESS_PUBLIC, KW_ROUTE_STREAM, api->sse,
+        {"GET", "/api/v1/stream", kw_sse_handler, KW_ACCESS_PUBLIC, 0, api->sse,
          "Server-Sent Events: public events, and the caller's own"},
         {"GET", "/", kw_static_handler, KW_ACCESS_PUBLIC, 0, api->files, "the dashboard"},
         {"GET", "/static/{file...}", kw_static_handler, KW_ACCESS_PUBLIC, 0, api->files, "dashboard files"},

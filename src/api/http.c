@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "api/body.h"
+#include "crypto/sha.h"
 #include "obs/log.h"
 
 const char *kw_http_header(const kw_http_req *req, const char *name)
@@ -300,8 +301,7 @@ int kw_http_internal(kw_http_res *res, const char *detail)
         clock_gettime(CLOCK_REALTIME, &ts);
         memcpy(raw, &ts.tv_nsec, sizeof ts.tv_nsec < sizeof raw ? sizeof ts.tv_nsec : sizeof raw);
     }
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(id + 2 * i, 3, "%02x", raw[i]);
+    kw_hex_encode(raw, sizeof raw, id);
     KW_LOG(KW_LOG_ERROR, "internal error", KW_LS("errorId", id),
            KW_LS("requestId", res->request_id ? res->request_id : ""), KW_LS("detail", detail));
     char msg[600];

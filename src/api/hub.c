@@ -337,16 +337,19 @@ void kw_hub_next(kw_hub_sub *s, bool may_sleep, kw_hub_item *out)
                 out->kind = KW_HUB_FAILED;
                 break;
             }
-            if (s->emitted < KW_HUB_REPLAY_BATCH) {
-                s->replaying = false;
-                if (s->cursor < h->evicted_id) {
-                    /* The outbox lacks events the ring has dropped. */
-                    s->gap_pending = true;
-                    s->gap_after = s->cursor;
-                    s->cursor = h->evicted_id;
-                }
-                s->next_seq = first_after(h, s->cursor);
+            if (s->emitted == KW_HUB_REPLAY_BATCH)
+                continue;
+            if (s->cursor < h->evicted_id) {
+                /* While the outbox was read, the ring moved past its end:
+                 * read on. Only an outbox with nothing more has a gap. */
+                if (s->emitted > 0)
+                    continue;
+                s->gap_pending = true;
+                s->gap_after = s->cursor;
+                s->cursor = h->evicted_id;
             }
+            s->replaying = false;
+            s->next_seq = first_after(h, s->cursor);
             continue;
         }
         if (s->gap_pending) {

@@ -56,7 +56,6 @@ typedef enum kw_access {
 
 enum kw_route_flags {
     KW_ROUTE_UNLIMITED = 1 << 0,  /* exempt from rate limits (/health, /ready, /metrics) */
-    KW_ROUTE_STREAM = 1 << 1,     /* long-lived reply: no latency metric, no access log line at the end */
 };
 
 typedef struct kw_route {

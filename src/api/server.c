@@ -438,7 +438,10 @@ static struct MHD_Response *make_response(kw_http_res *res)
         }
         a->stream = res->stream;
         res->stream = (kw_http_stream){0};
-        return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, a, stream_free);
+        mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, a, stream_free);
+        if (!mr)
+            stream_free(a);
+        return mr;
     }
     if (res->release)
         mr = MHD_create_response_from_buffer_with_free_callback_cls(res->body_len, res->body, res->release,
@@ -494,6 +497,7 @@ static enum MHD_Result reply(kw_server *s, struct MHD_Connection *conn, request 
                              kw_http_res *res, const kw_route_match *m, const kw_ratelimit_result *rl, bool counted)
 {
     int status = res->status;
+    bool streamed = res->stream.read != NULL;
     struct MHD_Response *mr = make_response(res);
     enum MHD_Result ret = MHD_NO;
     if (mr && add_headers(s, req, res, rl, counted, mr))
@@ -502,16 +506,15 @@ static enum MHD_Result reply(kw_server *s, struct MHD_Connection *conn, request 
         MHD_destroy_response(mr);
     r->answered = true;
     const kw_route *route = m->status == KW_MATCH_OK ? m->route : NULL;
-    if (route && (route->flags & KW_ROUTE_STREAM))
-        return ret;
+    const char *pattern = route ? route->pattern : "unmatched";
     double secs = seconds_since(&r->t0);
     char code[8];
     snprintf(code, sizeof code, "%d", status);
-    kw_metrics_observe(KW_METRICS_SERIES(s->o.request_duration, method_label(req->method),
-                                         route ? route->pattern : "unmatched", code),
-                       secs);
-    KW_LOG(status >= 500 ? KW_LOG_ERROR : KW_LOG_DEBUG, "request", KW_LS("method", req->method),
-           KW_LS("route", route ? route->pattern : "unmatched"), KW_LI("status", status),
+    /* A stream stays open for as long as its client wants: not a latency. */
+    if (!streamed)
+        kw_metrics_observe(KW_METRICS_SERIES(s->o.request_duration, method_label(req->method), pattern, code), secs);
+    KW_LOG(status >= 500 ? KW_LOG_ERROR : KW_LOG_DEBUG, streamed ? "stream opened" : "request",
+           KW_LS("method", req->method), KW_LS("route", pattern), KW_LI("status", status),
            KW_LI("durationUs", (int64_t)(secs * 1e6)), KW_LS("client", req->client_ip));
     return ret;
 }

@@ -15,8 +15,9 @@
  * allowed origins, and `Cache-Control: no-store` unless the handler set one.
  * The request id (the client's X-Request-Id when it is 1-64 characters of
  * [A-Za-z0-9._-], else a fresh one) is the log correlation id while the
- * request is handled. Durations go to the request-duration histogram
- * (method, route pattern, status), except for KW_ROUTE_STREAM routes.
+ * request is handled. Durations (until the reply is queued) go to the
+ * request-duration histogram (method, route pattern, status), except for
+ * streamed replies.
  *
  * Connections stay alive: a handler only runs on libmicrohttpd's second (or
  * last) callback for a request, after the body is read. A request whose

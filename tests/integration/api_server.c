@@ -913,6 +913,12 @@ static void test_many_streams(void)
         bad_status += cs[i].status != 200;
     }
     CHECK(complete == CLIENTS, "%d of %d clients got all %d events", complete, CLIENTS, EVENTS);
+    for (int i = 0, shown = 0; i < CLIENTS && shown < 5; i++)
+        if (cs[i].events != EVENTS) {
+            shown++;
+            fprintf(stderr, "client %d: status %d, %d events, last id %lld, %d heartbeats, done %d\n", i,
+                    cs[i].status, cs[i].events, (long long)cs[i].last_id, cs[i].heartbeats, cs[i].done);
+        }
     CHECK(disordered == 0, "%d clients saw events out of order", disordered);
     CHECK(bad_status == 0, "%d clients without 200", bad_status);
     printf("sse: %d clients connected in %.2f s; %d events each delivered in %.2f s\n", CLIENTS, connected - t0,

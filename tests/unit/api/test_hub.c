@@ -386,3 +386,47 @@ Test(hub, concurrent_publish_and_read)
     }
     kw_hub_free(hub);
 }
+
+/* An outbox that grows while it is read: the publisher is faster than the
+ * reader and the ring moves on in between. */
+static outbox racing;
+static kw_hub *racing_hub;
+
+static int racing_replay(void *ctx, int64_t after, size_t limit, kw_hub_emit_fn emit, void *sink)
+{
+    int64_t end = racing.last;
+    if (racing.calls++ == 0)
+        for (int i = 0; i < 10; i++) {
+            racing.last++;
+            publish(racing_hub, racing.last, "block.changed", 0, "{}");
+        }
+    (void)ctx;
+    char data[] = "{}";
+    size_t n = 0;
+    for (int64_t id = after + 1; id <= end && n < limit; id++, n++) {
+        int rc = emit(sink, &(kw_event){id, "block.changed", 0, data, 2});
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+Test(hub, a_replay_overtaken_by_the_ring_reads_on)
+{
+    racing = (outbox){0};
+    racing_hub = hub = make(4, 0, racing_replay, NULL);
+    for (int64_t i = 1; i <= 10; i++)
+        publish(hub, i, "block.changed", 0, "{}");
+    racing.last = 10;
+    waiter w = {0};
+    kw_hub_sub *s = sub(hub, 0, 0, &w);
+    int64_t ids[32];
+    kw_hub_kind k;
+    size_t n = drain(s, ids, 32, &k);
+    cr_assert_eq(n, 20, "got %zu events", n);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(ids[i], (int64_t)i + 1);
+    cr_assert_eq(k, KW_HUB_NONE);
+    kw_hub_unsubscribe(s);
+    kw_hub_free(hub);
+}
