@@ -44,7 +44,7 @@
 #include "core/err.h"
 
 #define KW_HTTP_BODY_MAX (64 * 1024) /* default request body cap (HTTP_BODY_MAX) */
-#define KW_HTTP_HEADERS_MAX 12
+#define KW_HTTP_HEADERS_MAX 16
 #define KW_HTTP_REQUEST_ID_MAX 64
 
 typedef enum kw_tier {

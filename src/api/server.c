@@ -455,8 +455,7 @@ static struct MHD_Response *make_response(kw_http_res *res)
     return mr;
 }
 
-static bool add_headers(const kw_server *s, const kw_http_req *req, const kw_http_res *res,
-                        const kw_ratelimit_result *rl, bool counted, struct MHD_Response *mr)
+static bool add_headers(const kw_server *s, const kw_http_req *req, const kw_http_res *res, struct MHD_Response *mr)
 {
     bool ok = MHD_add_response_header(mr, "Content-Security-Policy", CSP) &&
               MHD_add_response_header(mr, "Strict-Transport-Security", "max-age=31536000; includeSubDomains") &&
@@ -473,12 +472,6 @@ static bool add_headers(const kw_server *s, const kw_http_req *req, const kw_htt
         ok = MHD_add_response_header(mr, "Access-Control-Allow-Origin", s->any_origin ? "*" : origin) &&
              MHD_add_response_header(mr, "Vary", "Origin") &&
              MHD_add_response_header(mr, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
-    if (ok && counted) {
-        kw_http_res extra = {0};
-        ok = kw_ratelimit_headers(rl, &extra) == 0;
-        for (size_t i = 0; ok && i < extra.nheaders; i++)
-            ok = MHD_add_response_header(mr, extra.headers[i].name, extra.headers[i].value);
-    }
     for (size_t i = 0; ok && i < res->nheaders; i++)
         ok = MHD_add_response_header(mr, res->headers[i].name, res->headers[i].value);
     return ok;
@@ -494,13 +487,13 @@ static const char *method_label(const char *m)
 }
 
 static enum MHD_Result reply(kw_server *s, struct MHD_Connection *conn, request *r, const kw_http_req *req,
-                             kw_http_res *res, const kw_route_match *m, const kw_ratelimit_result *rl, bool counted)
+                             kw_http_res *res, const kw_route_match *m)
 {
     int status = res->status;
     bool streamed = res->stream.read != NULL;
     struct MHD_Response *mr = make_response(res);
     enum MHD_Result ret = MHD_NO;
-    if (mr && add_headers(s, req, res, rl, counted, mr))
+    if (mr && add_headers(s, req, res, mr))
         ret = MHD_queue_response(conn, (unsigned)status, mr);
     if (mr)
         MHD_destroy_response(mr);
@@ -538,7 +531,9 @@ static enum MHD_Result answer(kw_server *s, struct MHD_Connection *conn, request
         kw_http_error(&res, 413, NULL, "the request body is larger than %zu bytes", s->o.body_max);
     else
         process(s, &req, &res, &m, &rl, &counted);
-    enum MHD_Result ret = reply(s, conn, r, &req, &res, &m, &rl, counted);
+    if (counted && kw_ratelimit_headers(&rl, &res) != 0)
+        KW_LOG(KW_LOG_WARN, "no room for the rate-limit headers", KW_LI("status", res.status));
+    enum MHD_Result ret = reply(s, conn, r, &req, &res, &m);
     kw_log_set_correlation(NULL);
     return ret;
 }
