@@ -14,6 +14,7 @@ static const kw_bench benches[] = {
     {"custody", "wallet opens and Ed25519 signatures after the one-time KDF", kw_bench_custody},
     {"store", "ledger postings/s and performance-summary refresh on SQLite and PostgreSQL", kw_bench_store},
     {"soroban", "Stellar transaction encode, hash, sign, decode vs one Ed25519 signature", kw_bench_soroban},
+    {"api", "HTTP API vs a bare libmicrohttpd reply (wrk, 64 connections)", kw_bench_api},
     {0},
 };
 

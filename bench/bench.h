@@ -57,5 +57,7 @@ int kw_bench_custody(const kw_bench_opts *o, kw_bench_result *r);
 /* The benchmarks (bench/bench_NAME.c). */
 int kw_bench_store(const kw_bench_opts *o, kw_bench_result *r);
 int kw_bench_soroban(const kw_bench_opts *o, kw_bench_result *r);
+/* The benchmarks (bench/bench_NAME.c). */
+int kw_bench_api(const kw_bench_opts *o, kw_bench_result *r);
 
 #endif

@@ -6,14 +6,14 @@
 
 #define MAX_LINE (1u << 20)
 
-void kw_sse_init(kw_sse_parser *p, kw_sse_fn on_event, void *ctx)
+void kw_stream_init(kw_stream_parser *p, kw_stream_fn on_event, void *ctx)
 {
     memset(p, 0, sizeof *p);
     p->on_event = on_event;
     p->ctx = ctx;
 }
 
-void kw_sse_free(kw_sse_parser *p)
+void kw_stream_free(kw_stream_parser *p)
 {
     free(p->line);
     free(p->data);
@@ -38,14 +38,14 @@ static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
     return 0;
 }
 
-static int dispatch(kw_sse_parser *p)
+static int dispatch(kw_stream_parser *p)
 {
     int rc = 0;
     if (p->data_len) {
         /* The trailing LF added after every data line is not part of the data. */
         p->data[--p->data_len] = 0;
         snprintf(p->last_id, sizeof p->last_id, "%s", p->id);
-        kw_sse_event ev = {p->id, p->type[0] ? p->type : "message", p->data};
+        kw_stream_event ev = {p->id, p->type[0] ? p->type : "message", p->data};
         rc = p->on_event(p->ctx, &ev);
     }
     p->data_len = 0;
@@ -53,7 +53,7 @@ static int dispatch(kw_sse_parser *p)
     return rc;
 }
 
-static int process_line(kw_sse_parser *p)
+static int process_line(kw_stream_parser *p)
 {
     const char *l = p->line ? p->line : "";
     size_t n = p->line_len;
@@ -80,7 +80,7 @@ static int process_line(kw_sse_parser *p)
     return 0;
 }
 
-int kw_sse_feed(kw_sse_parser *p, const char *buf, size_t n)
+int kw_stream_feed(kw_stream_parser *p, const char *buf, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char c = buf[i];

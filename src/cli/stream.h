@@ -18,16 +18,16 @@
 
 #include "core/err.h"
 
-typedef struct kw_sse_event {
+typedef struct kw_stream_event {
     const char *id;     /* "" when the event had none */
     const char *type;   /* "message" when the event had none */
     const char *data;
-} kw_sse_event;
+} kw_stream_event;
 
-typedef int (*kw_sse_fn)(void *ctx, const kw_sse_event *ev);
+typedef int (*kw_stream_fn)(void *ctx, const kw_stream_event *ev);
 
-typedef struct kw_sse_parser {
-    kw_sse_fn on_event;
+typedef struct kw_stream_parser {
+    kw_stream_fn on_event;
     void *ctx;
     char *line;  size_t line_len, line_cap;
     char *data;  size_t data_len, data_cap;
@@ -35,12 +35,12 @@ typedef struct kw_sse_parser {
     char last_id[128];
     int saw_cr;          /* the previous byte was CR: a following LF is part of it */
     unsigned comments;   /* heartbeats seen */
-} kw_sse_parser;
+} kw_stream_parser;
 
-void kw_sse_init(kw_sse_parser *p, kw_sse_fn on_event, void *ctx);
-void kw_sse_free(kw_sse_parser *p);
+void kw_stream_init(kw_stream_parser *p, kw_stream_fn on_event, void *ctx);
+void kw_stream_free(kw_stream_parser *p);
 /* Feeds n bytes. Returns 0, KW_ENOMEM, KW_ELIMIT for an oversized line, or
  * the first non-zero value returned by on_event (which stops parsing). */
-int kw_sse_feed(kw_sse_parser *p, const char *buf, size_t n) KW_WUR;
+int kw_stream_feed(kw_stream_parser *p, const char *buf, size_t n) KW_WUR;
 
 #endif

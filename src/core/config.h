@@ -79,7 +79,18 @@ typedef enum kw_config_type {
     X(JWT_SECRET, STR, "", 0, 0, 1, 0, "HS256 secret for access tokens") \
     X(ALLOWED_ORIGINS, STR, "", 0, 0, 0, 0, "comma-separated origins allowed by CORS") \
     X(TRUST_PROXY, BOOL, "0", 0, 1, 0, 0, "trust X-Forwarded-For for client addresses") \
-    X(KALEWX_SERVER, STR, "http://127.0.0.1:3000", 0, 0, 0, 0, "server the client commands talk to (also --server)")
+    X(KALEWX_SERVER, STR, "http://127.0.0.1:3000", 0, 0, 0, 0, "server the client commands talk to (also --server)") \
+    X(HTTP_THREADS, INT, "0", 0, 256, 0, 0, "HTTP worker threads; 0 = one per core") \
+    X(HTTP_MAX_CONNECTIONS, INT, "4096", 16, 1000000, 0, 0, "most simultaneous HTTP connections, event streams included") \
+    X(HTTP_TIMEOUT_SECONDS, INT, "60", 1, 3600, 0, 0, "idle HTTP connections are closed after this many seconds") \
+    X(HTTP_BODY_MAX, INT, "65536", 1024, 16777216, 0, 0, "largest request body in bytes (larger gets 413)") \
+    X(RATE_LIMIT_WINDOW_SECONDS, INT, "900", 1, 86400, 0, 0, "length of the rate-limit window") \
+    X(RATE_LIMIT_ANONYMOUS, INT, "100", 0, 1000000000, 0, 0, "requests per window of an anonymous client address") \
+    X(RATE_LIMIT_USER, INT, "500", 0, 1000000000, 0, 0, "requests per window of a user") \
+    X(RATE_LIMIT_PREMIUM, INT, "1000", 0, 1000000000, 0, 0, "requests per window of a premium user") \
+    X(SSE_HEARTBEAT_MS, INT, "15000", 10, 3600000, 0, 0, "interval of keep-alive comments on event streams") \
+    X(SSE_BUFFER_EVENTS, INT, "4096", 16, 1048576, 0, 0, "recent events kept in memory for event-stream resumes") \
+    X(KALEWX_WEB_DIR, STR, "web", 0, 0, 0, 0, "directory of the dashboard's static files")
 
 typedef enum kw_config_key {
 #define KW_CFG_ENUM_(name, type, def, min, max, secret, choices, help) KW_CFG_##name,

@@ -11,7 +11,7 @@ typedef struct seen {
     char id[8][32], type[8][32], data[8][64];
 } seen;
 
-static int collect(void *ctx, const kw_sse_event *ev)
+static int collect(void *ctx, const kw_stream_event *ev)
 {
     seen *s = ctx;
     if (s->n < 8) {
@@ -32,9 +32,9 @@ static const char stream[] = ": hello\n\n"
 Test(stream, whole_buffer)
 {
     seen s = {0};
-    kw_sse_parser p;
-    kw_sse_init(&p, collect, &s);
-    cr_assert_eq(kw_sse_feed(&p, stream, strlen(stream)), 0);
+    kw_stream_parser p;
+    kw_stream_init(&p, collect, &s);
+    cr_assert_eq(kw_stream_feed(&p, stream, strlen(stream)), 0);
     cr_assert_eq(s.n, 4);
     cr_assert_str_eq(s.id[0], "1");
     cr_assert_str_eq(s.type[0], "block.changed");
@@ -47,39 +47,39 @@ Test(stream, whole_buffer)
     cr_assert_str_eq(s.data[3], "");
     cr_assert_str_eq(p.last_id, "3");
     cr_assert_eq(p.comments, 1);
-    kw_sse_free(&p);
+    kw_stream_free(&p);
 }
 
 Test(stream, byte_by_byte_gives_the_same_events)
 {
     seen a = {0}, b = {0};
-    kw_sse_parser p, q;
-    kw_sse_init(&p, collect, &a);
-    kw_sse_init(&q, collect, &b);
-    cr_assert_eq(kw_sse_feed(&p, stream, strlen(stream)), 0);
+    kw_stream_parser p, q;
+    kw_stream_init(&p, collect, &a);
+    kw_stream_init(&q, collect, &b);
+    cr_assert_eq(kw_stream_feed(&p, stream, strlen(stream)), 0);
     for (size_t i = 0; i < strlen(stream); i++)
-        cr_assert_eq(kw_sse_feed(&q, stream + i, 1), 0);
+        cr_assert_eq(kw_stream_feed(&q, stream + i, 1), 0);
     cr_assert_eq(memcmp(&a, &b, sizeof a), 0);
-    kw_sse_free(&p);
-    kw_sse_free(&q);
+    kw_stream_free(&p);
+    kw_stream_free(&q);
 }
 
 Test(stream, oversized_line_is_an_error)
 {
     seen s = {0};
-    kw_sse_parser p;
-    kw_sse_init(&p, collect, &s);
+    kw_stream_parser p;
+    kw_stream_init(&p, collect, &s);
     char *big = malloc(1 << 16);
     memset(big, 'x', 1 << 16);
     int rc = 0;
     for (int i = 0; i < 20 && rc == 0; i++)
-        rc = kw_sse_feed(&p, big, 1 << 16);
+        rc = kw_stream_feed(&p, big, 1 << 16);
     cr_assert_eq(rc, KW_ELIMIT);
     free(big);
-    kw_sse_free(&p);
+    kw_stream_free(&p);
 }
 
-static int stop_at_first(void *ctx, const kw_sse_event *ev)
+static int stop_at_first(void *ctx, const kw_stream_event *ev)
 {
     (void)ev;
     (*(int *)ctx)++;
@@ -89,11 +89,11 @@ static int stop_at_first(void *ctx, const kw_sse_event *ev)
 Test(stream, callback_can_stop)
 {
     int calls = 0;
-    kw_sse_parser p;
-    kw_sse_init(&p, stop_at_first, &calls);
-    cr_assert_eq(kw_sse_feed(&p, stream, strlen(stream)), 42);
+    kw_stream_parser p;
+    kw_stream_init(&p, stop_at_first, &calls);
+    cr_assert_eq(kw_stream_feed(&p, stream, strlen(stream)), 42);
     cr_assert_eq(calls, 1);
-    kw_sse_free(&p);
+    kw_stream_free(&p);
 }
 
 Test(stream, random_bytes_never_crash)
@@ -101,16 +101,16 @@ Test(stream, random_bytes_never_crash)
     seen s = {0};
     uint64_t x = 99;
     for (int round = 0; round < 2000; round++) {
-        kw_sse_parser p;
-        kw_sse_init(&p, collect, &s);
+        kw_stream_parser p;
+        kw_stream_init(&p, collect, &s);
         char buf[512];
         for (size_t i = 0; i < sizeof buf; i++) {
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             static const char alphabet[] = "data:idevent \r\n:\0x";
             buf[i] = alphabet[x % (sizeof alphabet)];
         }
-        int rc = kw_sse_feed(&p, buf, sizeof buf);
+        int rc = kw_stream_feed(&p, buf, sizeof buf);
         cr_assert(rc == 0);
-        kw_sse_free(&p);
+        kw_stream_free(&p);
     }
 }
