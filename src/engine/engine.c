@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "chain/devnet.h"
+#include "chain/soroban/kale.h"
 #include "core/amount.h"
 #include "engine/custody.h"
 #include "crypto/sha.h"
@@ -154,9 +155,11 @@ static int seed_reserve(kw_engine *e, kw_err *err)
 
 static int open_chain(kw_engine *e, kw_err *err)
 {
-    if (kw_config_int(e->cfg, KW_CFG_KALEWX_CHAIN) != 0)
-        return kw_err_set(err, KW_EINVAL, "KALEWX_CHAIN=%s needs the Stellar RPC backend, which this build does not "
-                          "include; use KALEWX_CHAIN=devnet", kw_config_str(e->cfg, KW_CFG_KALEWX_CHAIN));
+    if (kw_config_int(e->cfg, KW_CFG_KALEWX_CHAIN) != 0) {
+        kw_soroban_opts so;
+        int rc = kw_soroban_opts_from_config(e->cfg, &so, err);
+        return rc ? rc : kw_soroban_open(&so, &e->chain, err);
+    }
     kw_devnet_opts o;
     char path[4096];
     int rc = kw_devnet_opts_from_config(e->cfg, &o, path, sizeof path, err);

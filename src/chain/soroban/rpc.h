@@ -115,7 +115,7 @@ int kw_rpc_get_latest_ledger(kw_rpc *rpc, kw_rpc_ledger *out, kw_err *err) KW_WU
 
 typedef struct kw_rpc_entry {
     bool found;
-    kw_ledger_entry entry;
+    kw_xdr_ledger_entry entry;
     uint32_t last_modified, live_until;
 } kw_rpc_entry;
 

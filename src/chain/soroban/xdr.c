@@ -901,7 +901,7 @@ static int get_account_ext(kw_xdr_reader *r)
     return v == 0 ? 0 : bad(r, "unknown extension point");
 }
 
-static int get_account_entry(kw_xdr_reader *r, kw_ledger_entry *e)
+static int get_account_entry(kw_xdr_reader *r, kw_xdr_ledger_entry *e)
 {
     uint32_t subentries, flags, nsigners;
     bool has_inflation;
@@ -928,7 +928,7 @@ static int get_account_entry(kw_xdr_reader *r, kw_ledger_entry *e)
     return get_account_ext(r);
 }
 
-static int get_trustline_entry(kw_xdr_reader *r, kw_ledger_entry *e)
+static int get_trustline_entry(kw_xdr_reader *r, kw_xdr_ledger_entry *e)
 {
     int32_t v;
     if (get_account_id(r, e->account) || get_tl_asset(r, &e->asset) ||
@@ -984,7 +984,7 @@ static int get_contract_code_entry(kw_xdr_reader *r)
     return skip_padding(r, n);
 }
 
-int kw_xdr_get_ledger_entry_data(kw_xdr_reader *r, kw_ledger_entry *e)
+int kw_xdr_get_ledger_entry_data(kw_xdr_reader *r, kw_xdr_ledger_entry *e)
 {
     uint32_t t;
     memset(e, 0, sizeof *e);
@@ -1014,7 +1014,7 @@ int kw_xdr_get_ledger_entry_data(kw_xdr_reader *r, kw_ledger_entry *e)
     }
 }
 
-int kw_xdr_put_ledger_entry_data(kw_xdr_writer *w, const kw_ledger_entry *e)
+int kw_xdr_put_ledger_entry_data(kw_xdr_writer *w, const kw_xdr_ledger_entry *e)
 {
     kw_xdr_put_u32(w, e->type);
     switch (e->type) {
@@ -1761,7 +1761,7 @@ static int skip_ledger_entry(kw_xdr_reader *r)
 {
     uint32_t last_modified;
     int32_t ext;
-    kw_ledger_entry e;
+    kw_xdr_ledger_entry e;
     int rc;
     if (kw_xdr_get_u32(r, &last_modified))
         return KW_EINVAL;

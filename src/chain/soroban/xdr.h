@@ -253,7 +253,7 @@ kw_ledger_key kw_ledger_key_contract_data(const uint8_t contract[32], kw_scval k
 
 /* LedgerEntryData for the entry types kalewx reads; the other types are
  * skipped (validated and stepped over) but not kept. */
-typedef struct kw_ledger_entry {
+typedef struct kw_xdr_ledger_entry {
     kw_ledger_type type;
     /* ACCOUNT */
     uint8_t account[32];
@@ -271,10 +271,10 @@ typedef struct kw_ledger_entry {
     /* TTL */
     uint8_t key_hash[32];
     uint32_t live_until;
-} kw_ledger_entry;
+} kw_xdr_ledger_entry;
 
-int kw_xdr_get_ledger_entry_data(kw_xdr_reader *r, kw_ledger_entry *e) KW_WUR;
-int kw_xdr_put_ledger_entry_data(kw_xdr_writer *w, const kw_ledger_entry *e);
+int kw_xdr_get_ledger_entry_data(kw_xdr_reader *r, kw_xdr_ledger_entry *e) KW_WUR;
+int kw_xdr_put_ledger_entry_data(kw_xdr_writer *w, const kw_xdr_ledger_entry *e);
 
 /* ---- Soroban transaction pieces ------------------------------------------- */
 

@@ -623,7 +623,7 @@ static json_t *meta_json(stub *s, const txrec *t, kw_xdr_arena *a)
     kw_xdr_put_u32(&w, 0);
     kw_xdr_put_u32(&w, 2);
     for (int i = 0; i < 2; i++) { /* STATE then UPDATED */
-        kw_ledger_entry e = {.type = KW_LEDGER_ACCOUNT, .balance = 1000, .seq_num = 7};
+        kw_xdr_ledger_entry e = {.type = KW_LEDGER_ACCOUNT, .balance = 1000, .seq_num = 7};
         kw_xdr_put_u32(&w, i == 0 ? 3 : 1);
         kw_xdr_put_u32(&w, t->ledger);
         (void)kw_xdr_put_ledger_entry_data(&w, &e);
@@ -698,7 +698,7 @@ static json_t *m_get_tx(stub *s, json_t *params, json_t **error, kw_xdr_arena *a
     return res;
 }
 
-static json_t *entry_json(const char *key_b64, const kw_ledger_entry *e, uint32_t live_until)
+static json_t *entry_json(const char *key_b64, const kw_xdr_ledger_entry *e, uint32_t live_until)
 {
     kw_xdr_writer w;
     kw_xdr_writer_init(&w, 0);
@@ -757,7 +757,7 @@ static json_t *m_entries(stub *s, json_t *params, json_t **error, kw_xdr_arena *
             *error = rpc_error(-32602, "invalid parameters: key");
             return NULL;
         }
-        kw_ledger_entry e = {.type = key.type};
+        kw_xdr_ledger_entry e = {.type = key.type};
         if (key.type == KW_LEDGER_ACCOUNT) {
             account *ac = find_acct(s, key.account, false);
             if (!ac || !ac->has_seq)

@@ -43,7 +43,7 @@ static void decode(kind k, const uint8_t *buf, size_t n)
         kw_ledger_key key;
         kw_tx_result res;
         kw_contract_event ev;
-        kw_ledger_entry entry;
+        kw_xdr_ledger_entry entry;
     } *u = calloc(1, sizeof *u);
     bool flag;
     switch (k) {

@@ -519,7 +519,7 @@ Test(xdr, rpc_documentation_examples)
     kw_xdr_arena_free(a);
     free(p);
 
-    kw_ledger_entry e;
+    kw_xdr_ledger_entry e;
     r = reader_b64("AAAABgAAAAAAAAABzAP+dP0PsNzYvFF1pv7a8RQXwH5eg3uZBbbWjE9PwAsAAAAQAAAAAQAAAAIAAAAPAAAAB0NvdW50ZXIA"
                    "AAAAEgAAAAAAAAAAIOHWwMbBgBiAnwRt4k9nChmEOoSuLCVs2eqK9Qub+hgAAAABAAAAAwAAAAw=", &a, &p);
     cr_assert_eq(kw_xdr_get_ledger_entry_data(r, &e), 0);
@@ -545,7 +545,7 @@ Test(xdr, synthetic_ledger_entries)
     kw_xdr_arena *a;
     uint8_t *p, pub[32], farm[32];
     kw_xdr_reader *r;
-    kw_ledger_entry e;
+    kw_xdr_ledger_entry e;
     t_raw32(T_PUB_HEX, pub);
     t_raw32(T_FARM_HEX, farm);
 
