@@ -375,3 +375,20 @@ Test(store, error_messages_never_quote_row_values)
     cr_assert(strstr(err.msg, "SECRET") == NULL, "%s", err.msg);
     cr_assert(strstr(err.msg, "valid_public_key") != NULL, "%s", err.msg);
 }
+
+static const kw_sql TWO_BLOBS = {.sql = "SELECT b, b FROM kwt WHERE i = $1"};
+
+/* store.h: a blob stays valid until the next row, even after another column's. */
+Test(store, two_blobs_of_one_row_are_both_valid)
+{
+    make_table();
+    const uint8_t one[4] = {1, 2, 3, 4};
+    cr_assert_eq(kw_db_exec(db, &INSERT_T, KW_ARGS(KW_I(1), KW_D(0), KW_T("x"), KW_B(one, 4)), NULL, &err), 0, "%s", err.msg);
+    kw_rows *r;
+    cr_assert_eq(kw_db_query(db, &TWO_BLOBS, KW_ARGS(KW_I(1)), &r, &err), 0, "%s", err.msg);
+    cr_assert_eq(kw_rows_next(r, &err), 1);
+    size_t n1, n2;
+    const uint8_t *a = kw_rows_blob(r, 0, &n1), *b = kw_rows_blob(r, 1, &n2);
+    cr_assert(n1 == 4 && n2 == 4 && memcmp(a, one, 4) == 0 && memcmp(b, one, 4) == 0);
+    kw_rows_close(r);
+}
