@@ -158,6 +158,10 @@ static int open_chain(kw_engine *e, kw_err *err)
     if (kw_config_int(e->cfg, KW_CFG_KALEWX_CHAIN) != 0) {
         kw_soroban_opts so;
         int rc = kw_soroban_opts_from_config(e->cfg, &so, err);
+        /* Deadlines, polls and backoff follow the engine's clock, so an injected one governs them too. */
+        if (e->clock != kw_clock_system())
+            so.clock = (kw_rpc_clock){.now_ms = e->clock->now_ms, .mono_ms = e->clock->mono_ms,
+                                      .sleep_ms = e->clock->sleep_ms, .ctx = e->clock->ctx};
         return rc ? rc : kw_soroban_open(&so, &e->chain, err);
     }
     kw_devnet_opts o;

@@ -1067,6 +1067,14 @@ void stub_next_block(stub *s)
     pthread_mutex_unlock(&s->mu);
 }
 
+void stub_next_ledger(stub *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->ledger++;
+    s->close_time += 5;
+    pthread_mutex_unlock(&s->mu);
+}
+
 void stub_pause(stub *s, bool paused)
 {
     pthread_mutex_lock(&s->mu);

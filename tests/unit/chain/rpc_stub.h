@@ -48,6 +48,8 @@ int64_t stub_balance(stub *s, const uint8_t who[32]);
 
 /* Closes the current block: FarmIndex + 1, new entropy, time + 300 s. */
 void stub_next_block(stub *s);
+/* Closes an empty ledger (5 s later), as a live network does between transactions. */
+void stub_next_ledger(stub *s);
 uint32_t stub_farm_index(stub *s);
 /* Block(index)'s entropy (the hash of the last work before it). */
 void stub_entropy(stub *s, uint32_t index, uint8_t out[32]);
