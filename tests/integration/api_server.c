@@ -483,10 +483,10 @@ static void test_bodies(void)
     reply_free(&r);
     const char num[] = "{\"direction\":\"bad\",\"amount\":12.5}";
     r = request(shared, "POST", "/test/wager", json, num, strlen(num));
-    expect_error(&r, 400, "VALIDATION_ERROR", "field \"amount\" must be a string", "number amount");
+    expect_error(&r, 400, "INVALID_AMOUNT", "field \"amount\" must be a string", "number amount");
     const char unknown[] = "{\"direction\":\"bad\",\"amount\":\"1\",\"admin\":true}";
     r = request(shared, "POST", "/test/wager", json, unknown, strlen(unknown));
-    expect_error(&r, 400, "VALIDATION_ERROR", "unknown field \"admin\"", "unknown field");
+    expect_error(&r, 400, "UNKNOWN_FIELD", "unknown field \"admin\"", "unknown field");
     const char broken[] = "{\"direction\":";
     r = request(shared, "POST", "/test/wager", json, broken, strlen(broken));
     expect_error(&r, 400, "MALFORMED_JSON", "malformed JSON", "malformed");
