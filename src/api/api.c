@@ -141,6 +141,11 @@ int kw_api_ready(kw_api *api, kw_err *err)
     return api->hooks.ready ? api->hooks.ready(api->hooks.server.ctx, err) : 0;
 }
 
+int kw_api_leading(kw_api *api)
+{
+    return api->hooks.leading ? api->hooks.leading(api->hooks.server.ctx) : -1;
+}
+
 kw_metrics *kw_api_metrics(kw_api *api) { return api->metrics; }
 
 int64_t kw_api_uptime_seconds(const kw_api *api) { return monotonic_s() - api->started; }
