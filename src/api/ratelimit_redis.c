@@ -1,6 +1,6 @@
 /*
  * The Redis backend of ratelimit.h. Each key has one counter per window,
- * "kalewx:rl:<key>:<window start ms>", expiring once it can no longer be a
+ * "kalewx:rl:{<key>}:<window start ms>", expiring once it can no longer be a
  * previous window. One Lua script reads the current and previous counters,
  * decides and counts, so concurrent replicas never both take the last
  * request of a quota. The script compares exactly in Lua's doubles by
@@ -376,8 +376,9 @@ static int redis_hit(void *state, const char *key, int64_t limit, int64_t window
         return rl->local.hit(rl->local.state, key, limit, window_ms, out);
     int64_t now = rl->now_ms(rl->clock_ctx), start = now - now % window_ms, elapsed = now - start;
     char cur_key[KEY_MAX + 48], prev_key[KEY_MAX + 48], a_limit[24], a_window[24], a_elapsed[24], a_ttl[24];
-    snprintf(cur_key, sizeof cur_key, "kalewx:rl:%s:%lld", key, (long long)start);
-    snprintf(prev_key, sizeof prev_key, "kalewx:rl:%s:%lld", key, (long long)(start - window_ms));
+    /* The braces keep both keys of a caller in one Redis Cluster slot. */
+    snprintf(cur_key, sizeof cur_key, "kalewx:rl:{%s}:%lld", key, (long long)start);
+    snprintf(prev_key, sizeof prev_key, "kalewx:rl:{%s}:%lld", key, (long long)(start - window_ms));
     snprintf(a_limit, sizeof a_limit, "%lld", (long long)limit);
     snprintf(a_window, sizeof a_window, "%lld", (long long)window_ms);
     snprintf(a_elapsed, sizeof a_elapsed, "%lld", (long long)elapsed);

@@ -72,7 +72,7 @@ static void *fanout_main(void *arg)
     kw_fanout *f = arg;
     kw_log_set_correlation("fanout");
     int64_t max_backoff = f->o.idle_ms > 0 ? f->o.idle_ms : BACKOFF_DEFAULT_MAX_MS, backoff = BACKOFF_FIRST_MS;
-    bool down = false;
+    bool down = false, fresh = false;
     for (;;) {
         if (!f->c) {
             kw_err err = {0};
@@ -88,11 +88,15 @@ static void *fanout_main(void *arg)
             if (down)
                 KW_LOG(KW_LOG_INFO, "event fan-out: listening again");
             down = false;
+            fresh = true;
             backoff = BACKOFF_FIRST_MS;
-            /* Whatever committed while nobody listened is in the outbox. */
+            /* Whatever committed while nobody listened is in the outbox; a
+             * notification that came with the LISTEN reply is already
+             * buffered, so the session is drained before the first wait. */
             f->o.wake(f->o.ctx, 0);
         }
-        int w = wait_for(f, PQsocket(f->c), f->o.idle_ms);
+        int w = fresh ? 1 : wait_for(f, PQsocket(f->c), f->o.idle_ms);
+        fresh = false;
         if (w < 0)
             break;
         if (w == 0) {
