@@ -6,7 +6,7 @@
 #   - the leader is killed with SIGKILL while a cycle with positions is in
 #     its working phase: a standby leads within two monitor intervals, the
 #     killed one comes back as a standby, the game goes on, no cycle is
-#     settled twice and the books reconcile exactly (admin reconcile);
+#     settled twice and the books reconcile exactly (kalewx admin reconcile);
 #   - an event stream on replica B gets every public event from its start,
 #     in order, whichever replica produced it;
 #   - anonymous requests spread over the three replicas share one limit of
@@ -193,13 +193,10 @@ check positions_settled 0 test "$(sql "SELECT COUNT(*) FROM farm_positions WHERE
 # Reconcile on a quiet service: no more actions, every transfer done.
 quiet() { [ "$(sql "SELECT COUNT(*) FROM chain_transactions WHERE status IN ('pending', 'submitted')")" = 0 ]; }
 eventually 30 quiet || die "transfers still in flight: $(sql "SELECT kind, status FROM chain_transactions WHERE status IN ('pending', 'submitted')")"
-http B POST /api/v1/users '{"username":"ops","password":"password-ops-123"}'
-sql "UPDATE users SET is_admin = TRUE WHERE username = 'ops'" >/dev/null
-http B POST /api/v1/auth/token '{"username":"ops","password":"password-ops-123"}'
-ops=$(json 'd["data"]["token"]' <<<"$body")
-http C GET /api/v1/admin/reconcile "" "$ops"
-[ "$code" = 200 ] && [ "$(json 'd["data"]["ok"]' <<<"$body")" = True ] && [ "$(json 'd["data"]["difference"]' <<<"$body")" = 0.0000000 ] ||
-    { echo "FAIL: reconcile: $code $body"; fail=1; }
+out=$("$k" --json admin reconcile 2>"$T/reconcile.err")
+rc=$?
+[ $rc -eq 0 ] && [ "$(json 'd["ok"]' <<<"$out")" = True ] && [ "$(json 'd["difference"]' <<<"$out")" = 0.0000000 ] ||
+    { echo "FAIL: kalewx admin reconcile: exit $rc: $out $(cat "$T/reconcile.err")"; fail=1; }
 echo "replicas: cycles up to $last settled once each; cycle $kill_cycle ($(sql "SELECT COUNT(*) FROM farm_positions WHERE cycle_id = $kill_cycle") positions, $(sql "SELECT COUNT(*) FROM weather_wagers WHERE cycle_id = $kill_cycle") wagers) farmed through the kill; books exact"
 
 # ---- the stream on B got every public event, once, in order ----------------------------------
