@@ -42,7 +42,7 @@ typedef struct kw_leader_options {
     kw_store_dialect dialect;
     const char *url;       /* DATABASE_URL (PostgreSQL only); copied */
     int64_t key;           /* the advisory lock, a KW_PG_LOCK_* */
-    const char *role;      /* "engine", "start-up": for logs and pg_stat_activity */
+    const char *role;      /* "engine", "start-up": for logs and pg_stat_activity; kept, not copied */
     bool report;           /* gauge kalewx_leader and transition logs */
 } kw_leader_options;
 
