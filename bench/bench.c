@@ -15,6 +15,7 @@ static const kw_bench benches[] = {
     {"store", "ledger postings/s and performance-summary refresh on SQLite and PostgreSQL", kw_bench_store},
     {"soroban", "Stellar transaction encode, hash, sign, decode vs one Ed25519 signature", kw_bench_soroban},
     {"api", "HTTP API vs a bare libmicrohttpd reply (wrk, 64 connections)", kw_bench_api},
+    {"ratelimit", "rate-limit decisions/s through Redis (REDIS_URL) vs the in-memory limiter", kw_bench_ratelimit},
     {0},
 };
 

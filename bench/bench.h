@@ -59,5 +59,6 @@ int kw_bench_store(const kw_bench_opts *o, kw_bench_result *r);
 int kw_bench_soroban(const kw_bench_opts *o, kw_bench_result *r);
 /* The benchmarks (bench/bench_NAME.c). */
 int kw_bench_api(const kw_bench_opts *o, kw_bench_result *r);
+int kw_bench_ratelimit(const kw_bench_opts *o, kw_bench_result *r);
 
 #endif

@@ -73,10 +73,13 @@ int kw_api_start(const kw_config *cfg, const kw_api_hooks *hooks, int port, kw_a
     }
     if ((rc = kw_static_load(kw_config_str(cfg, KW_CFG_KALEWX_WEB_DIR), &api->files, err)) != 0)
         goto fail;
-    if ((rc = kw_ratelimit_memory(NULL, NULL, &api->ratelimit)) != 0) {
+    const char *redis = kw_config_str(cfg, KW_CFG_REDIS_URL);
+    if (*redis)
+        rc = kw_ratelimit_redis(redis, NULL, NULL, &api->ratelimit, err);
+    else if ((rc = kw_ratelimit_memory(NULL, NULL, &api->ratelimit)) != 0)
         kw_err_set(err, rc, "out of memory");
+    if (rc)
         goto fail;
-    }
     if ((rc = kw_router_new(&api->router)) != 0) {
         kw_err_set(err, rc, "out of memory");
         goto fail;
@@ -136,6 +139,11 @@ size_t kw_api_streams(kw_api *api) { return kw_hub_subscribers(api->hub); }
 int kw_api_ready(kw_api *api, kw_err *err)
 {
     return api->hooks.ready ? api->hooks.ready(api->hooks.server.ctx, err) : 0;
+}
+
+int kw_api_leading(kw_api *api)
+{
+    return api->hooks.leading ? api->hooks.leading(api->hooks.server.ctx) : -1;
 }
 
 kw_metrics *kw_api_metrics(kw_api *api) { return api->metrics; }

@@ -32,6 +32,7 @@
 #ifndef KW_API_API_H
 #define KW_API_API_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "api/hub.h"
@@ -49,6 +50,8 @@ typedef struct kw_api_hooks {
     int64_t event_start_id;      /* newest outbox id when the API starts */
     /* 0 when the database and chain answer; otherwise a code and a reason (→ 503). NULL: always ready. */
     int (*ready)(void *ctx, kw_err *err);
+    /* Whether this replica runs the engine (GET /ready's `leader`); NULL leaves the field out. */
+    bool (*leading)(void *ctx);
     /* Adds the application's routes; NULL for none. */
     int (*add_routes)(void *ctx, kw_router *r, kw_err *err);
 } kw_api_hooks;
@@ -70,6 +73,8 @@ size_t kw_api_streams(kw_api *api);
 
 /* For the built-in handlers. */
 int kw_api_ready(kw_api *api, kw_err *err);
+/* 1 when this replica leads, 0 when it stands by, -1 without a `leading` hook. */
+int kw_api_leading(kw_api *api);
 kw_metrics *kw_api_metrics(kw_api *api);
 int64_t kw_api_uptime_seconds(const kw_api *api);
 

@@ -189,6 +189,8 @@ static int ready(void *ctx, kw_err *err)
     return 0;
 }
 
+static bool leading(void *ctx) { return kw_engine_leading(((kw_app *)ctx)->engine); }
+
 static int add_routes(void *ctx, kw_router *r, kw_err *err) { return kw_app_add_routes(r, ctx, err); }
 
 /* ---- the pump's work --------------------------------------------------------------- */
@@ -382,7 +384,7 @@ int kw_app_start(const kw_config *cfg, kw_engine *engine, int port, kw_app **out
         goto fail;
     kw_api_hooks hooks = {
         .server = {.ctx = app, .authenticate = authenticate, .idem_lookup = idem_lookup, .idem_store = idem_store},
-        .replay = replay, .event_start_id = last_id, .ready = ready, .add_routes = add_routes};
+        .replay = replay, .event_start_id = last_id, .ready = ready, .leading = leading, .add_routes = add_routes};
     if ((rc = kw_api_start(cfg, &hooks, port, &app->api, err)) != 0)
         goto fail;
     kw_outbox_pump_options po = {.store = engine->store, .start_id = last_id, .poll_ms = poll,

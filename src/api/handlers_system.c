@@ -15,8 +15,13 @@ static int ready(const kw_http_req *req, kw_http_res *res)
 {
     kw_err why = {0};
     int rc = kw_api_ready(req->ctx, &why);
-    if (rc == 0)
-        return kw_http_json(res, 200, json_pack("{s:s}", "status", "ready"));
+    if (rc == 0) {
+        json_t *data = json_pack("{s:s}", "status", "ready");
+        int leading = kw_api_leading(req->ctx);
+        if (data && leading >= 0)
+            json_object_set_new(data, "leader", json_boolean(leading));
+        return kw_http_json(res, 200, data);
+    }
     return kw_http_error(res, 503, "NOT_READY", "not ready: %s", why.msg[0] ? why.msg : kw_strerror(rc));
 }
 

@@ -112,18 +112,16 @@ static entry *lookup(shard *sh, const char *key, uint64_t h, int64_t now, int64_
 /* Ceiling of a / b for a ≥ 0, b > 0. */
 static int64_t ceil_div(__int128 a, int64_t b) { return (int64_t)((a + b - 1) / b); }
 
-/* The decision for entry e at `now` (e already rolled to now's window). */
-static void decide(entry *e, int64_t now, int64_t limit, int64_t w, kw_ratelimit_result *out)
+void kw_ratelimit_decide(int64_t prev, int64_t cur, int64_t elapsed, int64_t limit, int64_t w,
+                         kw_ratelimit_result *out)
 {
-    int64_t elapsed = now - e->window_start;
-    __int128 weighted = (__int128)e->prev * (w - elapsed);   /* prev's share, times w */
+    __int128 weighted = (__int128)prev * (w - elapsed);   /* prev's share, times w */
     __int128 quota = (__int128)limit * w;
     out->limit = limit;
     out->reset_s = ceil_div(w - elapsed, 1000);
-    out->allowed = weighted + (__int128)(e->cur + 1) * w <= quota;
+    out->allowed = weighted + (__int128)(cur + 1) * w <= quota;
     if (out->allowed) {
-        e->cur++;
-        __int128 left = quota - weighted - (__int128)e->cur * w;
+        __int128 left = quota - weighted - (__int128)(cur + 1) * w;
         out->remaining = left > 0 ? (int64_t)(left / w) : 0;
         out->retry_after_s = 0;
         return;
@@ -133,14 +131,14 @@ static void decide(entry *e, int64_t now, int64_t limit, int64_t w, kw_ratelimit
     if (limit <= 0) {
         /* Nothing ever passes; point at the next window rather than never. */
         wait_ms = w - elapsed;
-    } else if (e->cur + 1 <= limit) {
+    } else if (cur + 1 <= limit) {
         /* The previous window's share must shrink by the excess. */
-        __int128 excess = weighted + (__int128)(e->cur + 1) * w - quota;
-        wait_ms = ceil_div(excess, e->prev);
+        __int128 excess = weighted + (__int128)(cur + 1) * w - quota;
+        wait_ms = ceil_div(excess, prev);
     } else {
         /* Only the next window helps: then this window is `prev`. */
-        __int128 need = (__int128)e->cur * w - (__int128)(limit - 1) * w;
-        wait_ms = (w - elapsed) + ceil_div(need, e->cur);
+        __int128 need = (__int128)cur * w - (__int128)(limit - 1) * w;
+        wait_ms = (w - elapsed) + ceil_div(need, cur);
     }
     int64_t s = ceil_div(wait_ms, 1000);
     out->retry_after_s = s < 1 ? 1 : s;
@@ -166,7 +164,9 @@ static int memory_hit(void *state, const char *key, int64_t limit, int64_t windo
         e->cur = 0;
         e->window_start = start;
     }
-    decide(e, now, limit, window_ms, out);
+    kw_ratelimit_decide(e->prev, e->cur, now - start, limit, window_ms, out);
+    if (out->allowed)
+        e->cur++;
     pthread_mutex_unlock(&sh->mu);
     return 0;
 }

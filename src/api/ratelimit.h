@@ -57,6 +57,31 @@ typedef int64_t (*kw_clock_fn)(void *ctx);
 
 /* The in-memory sliding-window backend. Returns 0 or KW_ENOMEM. */
 int kw_ratelimit_memory(kw_clock_fn now_ms, void *clock_ctx, kw_ratelimit *out) KW_WUR;
+
+/* The shared backend (ratelimit_redis.c): the same sliding window, its two
+ * counters per key kept in Redis and updated by one Lua script, so that
+ * every replica using the same Redis counts against one quota. Windows are
+ * aligned to each replica's clock (keep clocks in sync: NTP).
+ *
+ * url: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or unix:PATH
+ * (unix:///PATH, optional ?db=N); userinfo may be %-encoded. TLS
+ * (rediss://) is not supported.
+ *
+ * When Redis does not answer (down, timeout, refused), hit() falls back to
+ * an in-memory backend of its own — the local limits, never none — logs a
+ * warning once, tries Redis again at most once per second, and logs when it
+ * is back. A Redis that is down at start is therefore not an error. The
+ * gauge kalewx_ratelimit_shared (process-wide metrics) is 1 while Redis
+ * answers. KW_EINVAL (naming REDIS_URL) for a URL it cannot use; KW_ENOMEM. */
+int kw_ratelimit_redis(const char *url, kw_clock_fn now_ms, void *clock_ctx, kw_ratelimit *out,
+                       kw_err *err) KW_WUR;
+
+/* The sliding-window decision both backends share (pure): prev and cur are
+ * the allowed requests of the previous and the current window, elapsed the
+ * ms since the current window began (0 ≤ elapsed < window_ms). Fills every
+ * field of *out; when out->allowed the caller counts the request (cur + 1). */
+void kw_ratelimit_decide(int64_t prev, int64_t cur, int64_t elapsed, int64_t limit, int64_t window_ms,
+                         kw_ratelimit_result *out);
 /* Destroys a backend made by any constructor. */
 void kw_ratelimit_free(kw_ratelimit *rl);
 

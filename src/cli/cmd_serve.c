@@ -1,7 +1,10 @@
 /*
  * `kalewx serve` — runs the whole service in one process: the engine (cycle
  * monitor, farmer, resolver, settlement), the embedded devnet and the HTTP
- * API with its event streams and webhooks (api/app.h). SIGINT or SIGTERM
+ * API with its event streams and webhooks (api/app.h). With replicas on one
+ * PostgreSQL, the engine ticks only on the leader (engine/leader.h) and the
+ * fan-out (engine/fanout.h) wakes this replica's outbox pump whenever any
+ * replica commits an event. SIGINT or SIGTERM
  * stop it gracefully: the API stops taking requests and ends its streams,
  * then the tick in progress finishes, every transaction commits or rolls
  * back, and the process exits 0.
@@ -13,7 +16,14 @@
 #include "api/app.h"
 #include "cli/commands.h"
 #include "engine/engine.h"
+#include "engine/fanout.h"
 #include "obs/log.h"
+
+static void wake_pump(void *ctx, int64_t event_id)
+{
+    (void)event_id;
+    kw_app_wake(ctx);
+}
 
 int kw_cmd_serve(kw_cli *cli, int argc, char **argv)
 {
@@ -37,9 +47,15 @@ int kw_cmd_serve(kw_cli *cli, int argc, char **argv)
         return KW_EXIT_SERVER;
     }
     kw_app *app = NULL;
-    if (kw_app_start(&cli->cfg, e, -1, &app, &err) != 0 || kw_engine_start(e, &err) != 0) {
+    kw_fanout *fanout = NULL;
+    if (kw_app_start(&cli->cfg, e, -1, &app, &err) != 0 ||
+        kw_fanout_start(&(kw_fanout_options){kw_store_dialect_of(e->store), kw_config_str(&cli->cfg, KW_CFG_DATABASE_URL),
+                                             0, wake_pump, app},
+                        &fanout, &err) != 0 ||
+        kw_engine_start(e, &err) != 0) {
         KW_LOG(KW_LOG_ERROR, "cannot start", KW_LS("error", err.msg));
         fprintf(stderr, "kalewx serve: %s\n", err.msg);
+        kw_fanout_stop(fanout);
         kw_app_stop(app);
         kw_engine_close(e);
         return KW_EXIT_SERVER;
@@ -50,6 +66,7 @@ int kw_cmd_serve(kw_cli *cli, int argc, char **argv)
     int sig = 0;
     sigwait(&stop, &sig);
     KW_LOG(KW_LOG_INFO, "stopping", KW_LS("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    kw_fanout_stop(fanout);
     kw_app_stop(app);
     kw_engine_close(e);
     KW_LOG(KW_LOG_INFO, "stopped");

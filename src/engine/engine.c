@@ -17,6 +17,7 @@
 #include "obs/metrics.h"
 #include "store/ledger.h"
 #include "store/migrate.h"
+#include "store/pgsession.h"
 #include "store/repo_users.h"
 #include "store/repo_wallets.h"
 
@@ -210,7 +211,15 @@ int kw_engine_open(const kw_config *cfg, const kw_clock *clock, kw_engine **out,
     kw_store_options so = {.url = kw_config_str(cfg, KW_CFG_DATABASE_URL),
                            .data_dir = kw_config_str(cfg, KW_CFG_KALEWX_DATA_DIR),
                            .pool_size = (int)kw_config_int(cfg, KW_CFG_DB_POOL_SIZE)};
+    kw_leader *boot = NULL;
     int applied = 0, rc = kw_store_open(&so, &e->store, err);
+    if (rc == 0) {
+        kw_leader_options lo = {kw_store_dialect_of(e->store), so.url, KW_PG_LOCK_STARTUP, "start-up", false};
+        if ((rc = kw_leader_open(&lo, &boot, err)) == 0 && (rc = kw_leader_wait(boot, err)) == 0) {
+            lo = (kw_leader_options){kw_store_dialect_of(e->store), so.url, KW_PG_LOCK_ENGINE, "engine", true};
+            rc = kw_leader_open(&lo, &e->leader, err);
+        }
+    }
     if (rc || (rc = kw_migrate(e->store, &applied, err)) || (rc = kw_custody_open(cfg, e->store, NULL, &e->kek, err)) || (rc = open_chain(e, err)) ||
         (rc = open_miner(e, err)) || (rc = kw_market_open(cfg, &e->market, err)) ||
         (rc = kw_weather_open(cfg, &e->weather, err)))
@@ -243,9 +252,11 @@ int kw_engine_open(const kw_config *cfg, const kw_clock *clock, kw_engine **out,
     if ((rc = kw_resolver_seed_daos(&e->resolver, first_cycle, err)) || (devnet && (rc = seed_reserve(e, err))))
         goto fail;
     e->retry.attempts = kw_retry_default(e->clock, NULL, 1).attempts;
+    kw_leader_close(boot);
     *out = e;
     return 0;
 fail:
+    kw_leader_close(boot);
     kw_engine_close(e);
     return rc;
 }
@@ -262,6 +273,7 @@ void kw_engine_close(kw_engine *e)
     kw_miner_free(e->miner);
     kw_chain_close(&e->chain);
     kw_wallet_kek_free(e->kek);
+    kw_leader_close(e->leader);
     if (e->store)
         kw_store_close(e->store);
     kw_pubdoc_destroy(&e->current);
@@ -393,6 +405,16 @@ bool kw_engine_block(kw_engine *e, uint32_t *block)
     return true;
 }
 
+static int read_status(kw_engine *e, chain_call *c, kw_err *err)
+{
+    int rc = kw_retry_call(&e->retry, do_status, c, err);
+    if (rc == 0 && c->status.has_block) {
+        atomic_store(&e->block, c->status.farm_index);
+        atomic_store(&e->have_block, true);
+    }
+    return rc;
+}
+
 static double seconds_since(const struct timespec *t0)
 {
     struct timespec t;
@@ -405,13 +427,9 @@ int kw_engine_tick(kw_engine *e, kw_err *err)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     chain_call c = {.e = e};
-    int rc = kw_retry_call(&e->retry, do_status, &c, err);
+    int rc = read_status(e, &c, err);
     if (rc)
         return rc;
-    if (c.status.has_block) {
-        atomic_store(&e->block, c.status.farm_index);
-        atomic_store(&e->have_block, true);
-    }
     if ((rc = kw_monitor_tick(&e->monitor, &c.status, err)) || (rc = kw_farming_tick(&e->farming, &c.status, err)))
         return rc;
     atomic_fetch_add(&e->ticks, 1);
@@ -425,15 +443,31 @@ int kw_engine_tick(kw_engine *e, kw_err *err)
     return rc;
 }
 
+int kw_engine_follow(kw_engine *e, kw_err *err)
+{
+    chain_call c = {.e = e};
+    int rc = read_status(e, &c, err);
+    return rc ? rc : kw_engine_publish(e, err);
+}
+
+bool kw_engine_leading(const kw_engine *e) { return e->leader && kw_leader_leading(e->leader); }
+
 static void *engine_main(void *arg)
 {
     kw_engine *e = arg;
     kw_log_set_correlation("engine");
+    bool led = false;
     pthread_mutex_lock(&e->mu);
     while (e->running) {
         pthread_mutex_unlock(&e->mu);
         kw_err err = {0};
-        if (kw_engine_tick(e, &err) != 0) {
+        bool lead = kw_leader_poll(e->leader);
+        /* A replica that leads again after standing by must not trust what
+         * it remembered of the chain: the other leader moved on meanwhile. */
+        if (lead && !led)
+            e->monitor.have_block = false;
+        led = lead;
+        if ((lead ? kw_engine_tick(e, &err) : kw_engine_follow(e, &err)) != 0) {
             atomic_fetch_add(&e->tick_errors, 1);
             kw_metrics_inc(KW_METRICS_SERIES(kw_metrics_std_global()->errors, "tick_failed", "engine"), 1);
             KW_LOG(KW_LOG_WARN, "engine tick failed; retrying next interval", KW_LS("error", err.msg));

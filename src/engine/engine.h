@@ -8,8 +8,16 @@
  * document, which the engine rebuilds after every tick that changed
  * something and swaps in without locks (pubdoc.h).
  *
- * Thread-safety: kw_engine_block, kw_engine_wake and the current document
- * are thread-safe; open/start/stop/close are called by one thread.
+ * Replicas (leader.h): when several processes share one PostgreSQL, only
+ * the leader ticks; the engine thread of every other replica follows: it
+ * reads the chain's block and rebuilds the document from the database
+ * (written by the leader), so every replica answers the same. Start-up
+ * writes (migrations, treasury, DAOs, devnet reserve) are serialised across
+ * replicas by a second lock.
+ *
+ * Thread-safety: kw_engine_block, kw_engine_leading, kw_engine_wake and
+ * the current document are thread-safe; open/start/stop/close are called
+ * by one thread.
  */
 #ifndef KW_ENGINE_ENGINE_H
 #define KW_ENGINE_ENGINE_H
@@ -26,6 +34,7 @@
 #include "crypto/miner.h"
 #include "crypto/wallet.h"
 #include "engine/farming.h"
+#include "engine/leader.h"
 #include "engine/monitor.h"
 #include "engine/pubdoc.h"
 #include "engine/resolver.h"
@@ -49,6 +58,7 @@ typedef struct kw_engine {
     kw_resolver resolver;
     kw_monitor monitor;
     kw_farming farming;
+    kw_leader *leader;               /* whether this replica ticks (always on SQLite) */
     kw_cycle_config cycle;
     int64_t interval_ms;
     int64_t treasury_user;
@@ -77,6 +87,13 @@ int kw_engine_open(const kw_config *cfg, const kw_clock *clock, kw_engine **out,
 
 /* One tick: chain status, monitor, farming, document. For tests and the thread. */
 int kw_engine_tick(kw_engine *e, kw_err *err) KW_WUR;
+
+/* What a standby does instead of a tick: chain status and document only,
+ * writing nothing. */
+int kw_engine_follow(kw_engine *e, kw_err *err) KW_WUR;
+
+/* Whether this replica ran the engine at its last interval. */
+bool kw_engine_leading(const kw_engine *e);
 
 /* Starts and stops the engine thread (stop waits for the tick in progress). */
 int kw_engine_start(kw_engine *e, kw_err *err) KW_WUR;

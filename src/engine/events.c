@@ -4,9 +4,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/pgsession.h"
+
+/* On PostgreSQL an identity value is drawn at insert and becomes visible at
+ * commit, so two writers could commit ids out of order and a reader that
+ * has passed id N would never see a smaller one committed later. The
+ * transaction-level lock, taken before the id is drawn and held until
+ * commit, makes appends commit in id order. The notification travels with
+ * the transaction: other replicas hear of the event when, and only if, it
+ * commits (engine/fanout.h). SQLite has a single writer already. */
 static const kw_sql SQL_APPEND = {
-    .sql = "INSERT INTO events (type, user_id, cycle_id, payload, created_at) "
-           "VALUES ($1, $2, $3, $4, $5) RETURNING id"};
+    .sqlite = "INSERT INTO events (type, user_id, cycle_id, payload, created_at) "
+              "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    .pg = "WITH ins AS (INSERT INTO events (type, user_id, cycle_id, payload, created_at) "
+          "SELECT CAST($1 AS TEXT), CAST($2 AS BIGINT), CAST($3 AS BIGINT), CAST($4 AS JSONB), CAST($5 AS BIGINT) "
+          "FROM (SELECT pg_advisory_xact_lock(" KW_PG_LOCK_SQL(KW_PG_LOCK_EVENTS) ")) AS serialised "
+          "RETURNING id) "
+          "SELECT id, pg_notify('" KW_EVENTS_CHANNEL "', CAST(id AS TEXT)) FROM ins"};
 static const kw_sql SQL_AFTER = {
     .sql = "SELECT id, type, COALESCE(user_id, 0), COALESCE(cycle_id, -1), payload, created_at "
            "FROM events WHERE id > $1 ORDER BY id LIMIT $2"};

@@ -4,6 +4,13 @@
  * exists exactly when its change committed, and nothing is lost across a
  * restart. Delivery (SSE, webhooks, other replicas) reads the table by id.
  *
+ * On PostgreSQL appends commit in id order (a reader that has seen id N
+ * never later finds a smaller one), and each append notifies the channel
+ * KW_EVENTS_CHANNEL with the event's id when its transaction commits, so
+ * every replica learns of it (engine/fanout.h). The order costs one lock
+ * per transaction that appends, held from its first append to its commit;
+ * append late in a transaction to keep that short.
+ *
  * Public events have user_id 0; action.accepted, position.updated and
  * balance.changed carry their owner's id and go only to that user.
  *
@@ -18,6 +25,8 @@
 
 #include "core/err.h"
 #include "store/store.h"
+
+#define KW_EVENTS_CHANNEL "kalewx_events"
 
 #define KW_EV_BLOCK_CHANGED "block.changed"
 #define KW_EV_PHASE_CHANGED "phase.changed"

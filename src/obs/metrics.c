@@ -505,6 +505,11 @@ int kw_metrics_register_std(kw_metrics *m, kw_metrics_std *out, kw_err *err)
                               KW_METRICS_GAUGE, "type", 0, NULL, 0}},
         {&out->work_hash_rate, {"kale_work_hash_rate", "Proof-of-work hashes per second of the miner",
                                 KW_METRICS_GAUGE, NULL, 0, NULL, 0}},
+        {&out->leader, {"kalewx_leader", "1 while this replica runs the engine, 0 while it stands by",
+                        KW_METRICS_GAUGE, NULL, 0, NULL, 0}},
+        {&out->ratelimit_shared, {"kalewx_ratelimit_shared",
+                                  "1 while rate limits are counted in Redis, 0 while they are local",
+                                  KW_METRICS_GAUGE, NULL, 0, NULL, 0}},
     };
     for (size_t i = 0; i < NB(defs); i++) {
         int rc = kw_metrics_register(m, &defs[i].def, defs[i].slot, err);

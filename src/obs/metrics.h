@@ -116,6 +116,8 @@ typedef struct kw_metrics_std {
     kw_metrics_family *db_connections;            /* kale_db_connections_active */
     kw_metrics_family *memory_usage;              /* kale_memory_usage_bytes{type} (rss, virtual) */
     kw_metrics_family *work_hash_rate;            /* kale_work_hash_rate (hashes per second) */
+    kw_metrics_family *leader;                    /* kalewx_leader: 1 while this replica runs the engine */
+    kw_metrics_family *ratelimit_shared;          /* kalewx_ratelimit_shared: 1 while Redis keeps the limits */
 } kw_metrics_std;
 
 /* Registers the SPEC §15 families into m and samples the process memory on

@@ -236,6 +236,9 @@ Test(metrics, standard_families_are_registered)
         "# TYPE kale_memory_usage_bytes gauge\n",
         "# TYPE kale_work_hash_rate gauge\n",
         "kale_work_hash_rate 1500000\n",
+        "# TYPE kalewx_leader gauge\n",
+        "kalewx_leader 0\n",
+        "# TYPE kalewx_ratelimit_shared gauge\n",
         "kale_api_request_duration_seconds_count{method=\"GET\",route=\"/health\",status_code=\"200\"} 1\n",
         "kale_memory_usage_bytes{type=\"rss\"} ",
     };

@@ -45,6 +45,8 @@ kw_store *kwt_reopen(void)
     return st;
 }
 
+const char *kwt_url(void) { return url; }
+
 kw_store *kwt_open(void)
 {
     static unsigned serial;

@@ -15,6 +15,8 @@
 kw_store *kwt_open(void);
 /* Opens another store on the database kwt_open last created (for a second process). */
 kw_store *kwt_reopen(void);
+/* The URL of the database kwt_open last created (for sessions of its own). */
+const char *kwt_url(void);
 /* Closes st and deletes its database. */
 void kwt_close(kw_store *st);
 
