@@ -37,7 +37,7 @@ int kw_cli_amount(const kw_cli *cli, const char *cmd, const char *text, int64_t 
 {
     kw_err err = {0};
     if (kw_amount_parse(text, "amount", min, max, out, &err) != 0)
-        return kw_cli_fail(cli, cmd, KW_EXIT_USAGE, "INVALID_AMOUNT", "%s (amounts are KALE like 12.5)", err.msg);
+        return kw_cli_fail(cli, cmd, KW_EXIT_USAGE, "INVALID_AMOUNT", "%s", err.msg);
     return KW_EXIT_OK;
 }
 
