@@ -246,7 +246,7 @@ int kw_http_json_raw(kw_http_res *res, int status, const char *data, size_t len)
 
 int kw_http_json(kw_http_res *res, int status, json_t *data)
 {
-    char *text = data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *text = data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12)) : NULL;
     json_decref(data);
     if (!text)
         return kw_http_internal(res, "could not serialise a reply"), KW_ENOMEM;
