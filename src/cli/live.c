@@ -183,9 +183,9 @@ bool kw_live_event(kw_live *l, const char *type, const json_t *d, FILE *out, boo
         const char *outcome = str(d, "outcome", "?");
         if (cycle > l->settled_cycle)
             l->settled_cycle = cycle;
-        fprintf(out, "%s* cycle %lld settled: %s%s%s — %lld positions, %lld wagers%s, bonuses paid %s KALE\n", bold,
-                cycle, outcome_color(outcome, color), outcome, reset, (long long)num(d, "positions"),
-                (long long)num(d, "wagers"),
+        long long np = (long long)num(d, "positions"), nw = (long long)num(d, "wagers");
+        fprintf(out, "%s* cycle %lld settled: %s%s%s — %lld position%s, %lld wager%s%s, bonuses paid %s KALE\n", bold,
+                cycle, outcome_color(outcome, color), outcome, reset, np, np == 1 ? "" : "s", nw, nw == 1 ? "" : "s",
                 json_is_true(json_object_get(d, "wagers_refunded")) ? " (refunded: one side was empty)" : "",
                 str(d, "bonuses_paid", "0"));
         return true;

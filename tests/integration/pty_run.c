@@ -5,7 +5,8 @@
  *
  *   pty_run [-t SECONDS] [-o TRANSCRIPT] STEP... -- COMMAND [ARG...]
  *
- * Steps, in order (TEXT understands \r \n \e \\ and \xHH):
+ * Steps, in order (TEXT understands \r \n \e \\ and \xHH; other escapes are
+ * kept, for regular expressions):
  *   expect:TEXT     wait until the output after the previous match holds TEXT
  *   expect_re:RE    the same with a POSIX extended regular expression
  *   send:TEXT       type TEXT (\r is Enter, \x03 is Ctrl-C)
@@ -62,7 +63,11 @@ static void unescape(const char *s, char *buf, size_t cap)
             s += 1 + strlen(hex);
             break;
         }
-        default: buf[n++] = *s++;
+        case '\\': buf[n++] = '\\'; s++; break;
+        default: /* kept as written: a regular expression's own escape */
+            buf[n++] = '\\';
+            if (n + 1 < cap)
+                buf[n++] = *s++;
         }
     }
     buf[n] = 0;
