@@ -130,11 +130,12 @@ static int account(kw_cli *cli, int argc, char **argv, bool create)
         return rc;
     }
     json_t *user = NULL;
+    /* The stored token is not sent: it may have expired, which is often why one logs in. */
+    explicit_bzero(s.client.token, sizeof s.client.token);
     if (create) {
         json_t *body = json_pack("{s:s,s:s}", "username", a.username, "password", pw);
         if (a.wallet)
             json_object_set_new(body, "wallet", json_string(a.wallet));
-        s.client.token[0] = 0; /* a new account is not created on behalf of the one logged in */
         rc = kw_session_call(&s, "POST", "/api/v1/users", body, &user);
         json_t *p = json_object_get(body, "password");
         explicit_bzero((char *)json_string_value(p), strlen(json_string_value(p)));

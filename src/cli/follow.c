@@ -150,7 +150,12 @@ static int on_stream_event(void *ctx, const kw_stream_event *ev)
 bool kw_follow_refresh(kw_follow *f)
 {
     kw_reply r;
-    if (kw_client_request(&f->o.session->client, "GET", "/api/v1/cycles/current", NULL, &r) != 0 || r.status != 200) {
+    int rc = kw_client_request(&f->o.session->client, "GET", "/api/v1/cycles/current", NULL, &r);
+    if (rc == 0 && r.status == 401 && kw_session_drop_token(f->o.session)) {
+        kw_reply_free(&r);
+        rc = kw_client_request(&f->o.session->client, "GET", "/api/v1/cycles/current", NULL, &r);
+    }
+    if (rc != 0 || r.status != 200) {
         kw_reply_free(&r);
         return false;
     }
@@ -254,6 +259,13 @@ int kw_follow_wait(kw_follow *f, int timeout_ms, int fd)
     }
     if (rc == KW_EAUTH) {
         erase_status(f);
+        if (kw_session_drop_token(f->o.session)) {
+            kw_client_stream_close(f->stream);
+            f->stream = NULL;
+            kw_stream_reset(&f->parser);
+            f->retry_at_ms = 0;
+            return KW_FOLLOW_TICK;
+        }
         kw_cli_fail(f->o.session->cli, f->o.session->cmd, KW_EXIT_REJECTED, "UNAUTHORIZED", "%s", err.msg);
         return KW_EAUTH;
     }

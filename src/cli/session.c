@@ -46,6 +46,7 @@ int kw_session_open(kw_session *s, kw_cli *cli, const char *cmd, bool need_login
     memset(s, 0, sizeof *s);
     s->cli = cli;
     s->cmd = cmd;
+    s->need_login = need_login;
     const char *server = kw_config_str(&cli->cfg, KW_CFG_KALEWX_SERVER);
     size_t n = strlen(server);
     while (n && server[n - 1] == '/')
@@ -81,6 +82,15 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+bool kw_session_drop_token(kw_session *s)
+{
+    if (s->need_login || !s->client.token[0])
+        return false;
+    explicit_bzero(s->client.token, sizeof s->client.token);
+    fprintf(stderr, "kalewx %s: your login has expired (`kalewx login` renews it); going on without it\n", s->cmd);
+    return true;
+}
+
 int kw_session_call(kw_session *s, const char *method, const char *path, const json_t *body, json_t **data)
 {
     kw_reply r;
@@ -88,6 +98,10 @@ int kw_session_call(kw_session *s, const char *method, const char *path, const j
         *data = NULL;
     s->sent_ms = now_ms();
     int sent = kw_client_request(&s->client, method, path, body, &r);
+    if (sent == 0 && r.status == 401 && kw_session_drop_token(s)) {
+        kw_reply_free(&r);
+        sent = kw_client_request(&s->client, method, path, body, &r);
+    }
     s->received_ms = now_ms();
     snprintf(s->server_time, sizeof s->server_time, "%s",
              json_string_value(json_object_get(json_object_get(r.body, "metadata"), "timestamp")) ?: "");

@@ -13,6 +13,10 @@
  * {"success":false,"error","code"} also goes to stdout so scripts reading
  * stdout see it. Successful --json output is the envelope's data.
  *
+ * A stored token that the server refuses (it expired) does not stop the
+ * commands that need no login: the session says so once, forgets the token
+ * for this run and asks again without it.
+ *
  * Ownership: a kw_session holds the token; kw_session_close wipes it.
  * Not thread-safe; one session per command.
  */
@@ -31,6 +35,7 @@ typedef struct kw_session {
     kw_cli *cli;
     const char *cmd;      /* the command's name, for messages */
     kw_client client;
+    bool need_login;      /* the command acts for the user: a refused token is final */
     /* The last reply's metadata timestamp (ISO-8601, "" when it had none)
      * and the local clock in ms when the request went out and the reply came
      * back: enough to estimate the server's clock offset. */
@@ -43,6 +48,11 @@ typedef struct kw_session {
  * stored for that server. Returns an exit code; on failure s is closed. */
 int kw_session_open(kw_session *s, kw_cli *cli, const char *cmd, bool need_login) KW_WUR;
 void kw_session_close(kw_session *s);
+
+/* Drops a token the server refused, for a command that needs no login,
+ * saying so on stderr; false (nothing changed) when the command needs the
+ * login or sent no token. */
+bool kw_session_drop_token(kw_session *s);
 
 /* Sends one request. On 2xx returns 0 and, when data is not NULL, stores
  * the envelope's data there (a new reference the caller releases; JSON null

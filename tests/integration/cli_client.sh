@@ -4,11 +4,12 @@
 # pseudo-terminal (watch: progress bar and phase change, Ctrl-C; play: a
 # planting prompt answered and the settlement shown) and bad input (unknown
 # command, bad amounts, server down, expired token, credentials readable by
-# others). Assertions wait for conditions with deadlines, never for time.
+# others), and watch across a server restart. Assertions wait for conditions with deadlines, never for time.
 set -u
 . "$(dirname "$0")/lib.sh"
 pty=${PTY_RUN:?PTY_RUN must point at pty_run}
 mktoken=${EXPIRED_TOKEN:?EXPIRED_TOKEN must point at expired_token}
+MANPAGE=${MANPAGE:?MANPAGE must point at docs/kalewx.1}
 
 tmp=$(mktemp -d)
 server_pid=
@@ -53,10 +54,14 @@ act_until() {
 check down 2 "$k" status; contains "server not reachable at http://127.0.0.1:$port"; contains "kalewx serve"
 check down-json 2 "$k" --json daos; contains '"code":"UNREACHABLE"'
 
-KALEWX_DATA_DIR=$data DEVNET_BLOCK_SECONDS=1 DEVNET_LEDGER_MS=100 DEVNET_CROWD=10 PORT=$port LOG_LEVEL=warn \
-    "$k" serve 2>"$tmp/serve.log" &
-server_pid=$!
-until_ok 60 curl -fsS "http://127.0.0.1:$port/ready" || { echo "FAIL: server not ready"; cat "$tmp/serve.log"; exit 1; }
+start_server() {
+    KALEWX_DATA_DIR=$data DEVNET_BLOCK_SECONDS=1 DEVNET_LEDGER_MS=100 DEVNET_CROWD=10 PORT=$port LOG_LEVEL=warn \
+        "$k" serve 2>>"$tmp/serve.log" &
+    server_pid=$!
+    until_ok 60 curl -fsS "http://127.0.0.1:$port/ready" || { echo "FAIL: server not ready"; cat "$tmp/serve.log"; exit 1; }
+}
+stop_server() { kill "$server_pid"; wait "$server_pid"; server_pid=; }
+start_server
 until_ok 30 "$k" status || { echo "FAIL: no current cycle"; "$k" status; exit 1; }
 
 # --- accounts -----------------------------------------------------------------
@@ -174,6 +179,24 @@ printf '{"server":"%s","username":"alice","token":"%s"}' "$KALEWX_SERVER" "$toke
 chmod 600 "$creds"
 check expired 3 "$k" balance; contains "kalewx login"
 check expired-json 3 "$k" --json positions; contains '"success":false'
+check expired-public 0 "$k" daos; contains "login has expired"; contains "crypto-momentum"
+check expired-watch 0 timeout -s INT --preserve-status 4 "$k" watch; contains "login has expired"
+
+# --- watch rides out a server restart: it reconnects and goes on ----------------
+"$k" login alice --password-stdin <<<"correct horse battery staple" >/dev/null
+"$k" watch >"$tmp/restart.txt" 2>&1 &
+watch_pid=$!
+seen() { grep -q "$1" "$tmp/restart.txt"; }
+until_ok 20 seen "block " || { echo "FAIL: watch shows no block"; fail=1; }
+stop_server
+until_ok 20 seen "reconnecting" || { echo "FAIL: watch did not notice the server going away"; fail=1; }
+start_server
+until_ok 30 seen "reconnected" || { echo "FAIL: watch did not reconnect"; fail=1; }
+lines=$(grep -c "block " "$tmp/restart.txt")
+more() { [ "$(grep -c "block " "$tmp/restart.txt")" -gt "$lines" ]; }
+until_ok 20 more || { echo "FAIL: no blocks after the reconnect"; fail=1; }
+kill -INT "$watch_pid"; wait "$watch_pid" || { echo "FAIL: watch exit $? after Ctrl-C"; fail=1; }
+kill -0 "$watch_pid" 2>/dev/null && fail=1
 
 # --- the command line ---------------------------------------------------------
 check unknown 1 "$k" harvest; contains "unknown command"
@@ -184,9 +207,10 @@ for c in register login logout status balance positions wagers history results d
          faucet withdraw watch play; do
     check "help-$c" 0 "$k" help "$c"; contains "usage: kalewx $c"
     check "flag-help-$c" 0 "$k" "$c" --help; contains "usage: kalewx $c"
+    grep -q "^\.B[IR]* $c\b\|^\.B[IR]* \"$c " "$MANPAGE" || { echo "FAIL: the man page lacks $c"; fail=1; }
 done
 check play-json 1 "$k" --json play
 
-kill "$server_pid"; wait "$server_pid"; server_pid=
+stop_server
 [ $fail -ne 0 ] && { echo "--- server log"; tail -50 "$tmp/serve.log"; }
 exit $fail
