@@ -36,8 +36,9 @@ int kw_handlers_devnet(kw_router *r, kw_app *app, kw_err *err) KW_WUR;
 
 /* The body of POST /api/v1/actions (pure, for the handler and the fuzzer):
  * fills req's type, direction and amount, or returns KW_EINVAL with the
- * message in err and the stable code (VALIDATION_ERROR, MALFORMED_JSON,
- * INVALID_AMOUNT, AMOUNT_OUT_OF_RANGE) in *code. */
+ * message in err and the stable code (MALFORMED_JSON, UNKNOWN_FIELD,
+ * VALIDATION_ERROR, INVALID_AMOUNT) in *code, or KW_ERANGE with
+ * AMOUNT_OUT_OF_RANGE (an amount outside the type's limits, → 422). */
 int kw_action_body_parse(const char *body, size_t len, kw_action_req *req, const char **code, kw_err *err) KW_WUR;
 
 #endif

@@ -50,7 +50,9 @@ int kw_action_body_parse(const char *body, size_t len, kw_action_req *req, const
     json_t *root;
     int rc = kw_body_read(body, len, fields, sizeof fields / sizeof fields[0], &root, err);
     if (rc) {
-        *code = err->code == KW_BODY_MALFORMED ? "MALFORMED_JSON" : "VALIDATION_ERROR";
+        *code = err->code == KW_BODY_MALFORMED ? "MALFORMED_JSON"
+                : err->code == KW_BODY_UNKNOWN ? "UNKNOWN_FIELD"
+                                               : "VALIDATION_ERROR";
         return rc;
     }
     const json_t *amount_v = json_object_get(root, "amount");

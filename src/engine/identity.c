@@ -181,10 +181,10 @@ int kw_identity_get(kw_identity *id, int64_t user_id, kw_identity_user *out, kw_
     return rc;
 }
 
-int kw_identity_set_access(kw_identity *id, const char *username, kw_access_tier tier, kw_access_role role,
-                           int64_t now_ms, kw_identity_user *out, kw_err *err)
+int kw_identity_set_access(kw_identity *id, const char *username, const kw_access_tier *tier,
+                           const kw_access_role *role, int64_t now_ms, kw_identity_user *out, kw_err *err)
 {
-    if (tier == KW_ACCESS_ANONYMOUS)
+    if (tier && *tier == KW_ACCESS_ANONYMOUS)
         return kw_err_set(err, KW_EINVAL, "a user's tier is user or premium");
     kw_user u = {0};
     kw_db *db;
@@ -192,8 +192,10 @@ int kw_identity_set_access(kw_identity *id, const char *username, kw_access_tier
     if (rc)
         return rc;
     if ((rc = kw_repo_users_get_by_name(db, username, &u, err)) == 0) {
-        u.tier = tier == KW_ACCESS_PREMIUM ? KW_TIER_PREMIUM : KW_TIER_USER;
-        u.admin = role == KW_ACCESS_ADMIN;
+        if (tier)
+            u.tier = *tier == KW_ACCESS_PREMIUM ? KW_TIER_PREMIUM : KW_TIER_USER;
+        if (role)
+            u.admin = *role == KW_ACCESS_ADMIN;
         rc = kw_repo_users_set_access(db, u.id, u.tier, u.admin, now_ms, err);
     }
     kw_store_release(id->store, db);
