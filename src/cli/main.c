@@ -50,8 +50,12 @@ static const kw_command commands[] = {
     {"admin", kw_cmd_admin, "SUBCOMMAND [ARGS]", "operator commands on the database (reconcile, set-access, ...)",
      "Operator commands that work on the database directly.\n"
      "  rotate-master-key --new-key-file FILE   re-seal every custodial wallet under the key in FILE,\n"
-<<<<<<< HEAD
-     "                                          in one transaction (see docs/operations.md)"},
+     "                                          in one transaction (see docs/operations.md)\n"
+     "  reconcile                               check that every ledger entry balances and that the\n"
+     "                                          custodial wallets hold on chain what kalewx owes;\n"
+     "                                          exit 3 on any mismatch, --json for scripts\n"
+     "  set-access USERNAME [--tier user|premium] [--role user|admin]\n"
+     "                                          change a user's tier (rate limits) or role"},
     {"register", kw_cmd_register, "[USERNAME] [--wallet G…] [--password-stdin]", "create an account and log in",
      "Creates an account on the server (KALEWX_SERVER or --server) with its own custodial\n"
      "wallet, then logs in. The password is asked twice without echo on a terminal;\n"
@@ -108,14 +112,6 @@ static const kw_command commands[] = {
      "settling it waits with the live status. Answers are checked before they are sent.\n"
      "When a cycle you acted in settles, it shows the result, then the next cycle's prompt.\n"
      "q, end of input or Ctrl-C quits."},
-=======
-     "                                          in one transaction (see docs/operations.md)\n"
-     "  reconcile                               check that every ledger entry balances and that the\n"
-     "                                          custodial wallets hold on chain what kalewx owes;\n"
-     "                                          exit 3 on any mismatch, --json for scripts\n"
-     "  set-access USERNAME [--tier user|premium] [--role user|admin]\n"
-     "                                          change a user's tier (rate limits) or role"},
->>>>>>> handlers
     {"bench", kw_cmd_bench, "NAME|all [--seconds N] [--threads N]", "run benchmarks",
      "Runs a benchmark and prints its measurements with their ratio to a reference\n"
      "measured in the same run. `kalewx bench all` runs every benchmark."},
