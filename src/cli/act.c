@@ -33,7 +33,8 @@ int kw_act_parse(int argc, char *const *argv, kw_act *out, kw_err *err)
     return kw_amount_parse(argv[argc - 1], "amount", min, max, &out->amount, err);
 }
 
-const char *kw_act_allowed(kw_phase phase)
+/* What a phase takes, for messages. */
+static const char *allowed(kw_phase phase)
 {
     switch (phase) {
     case KW_PHASE_PLANTING: return "plant, store, wager or stay";
@@ -50,7 +51,7 @@ int kw_act_check_phase(const kw_act *a, const char *phase, kw_err *err)
         return kw_err_set(err, KW_EINVAL, "the server reports an unknown phase \"%s\"", phase);
     if (!kw_phase_accepts(p, a->type))
         return kw_err_set(err, KW_ESTATE, "%s is not accepted in the %s phase, which takes %s",
-                          kw_action_type_name(a->type), phase, kw_act_allowed(p));
+                          kw_action_type_name(a->type), phase, allowed(p));
     return 0;
 }
 

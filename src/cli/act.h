@@ -46,8 +46,4 @@ json_t *kw_act_body(const kw_act *a);
  * "planted 5.0000000 KALE in cycle 12, block 123 (position 7)". */
 void kw_act_describe(const kw_act *a, const json_t *data, char *buf, size_t cap);
 
-/* What a phase takes, for prompts and messages: "plant, store, wager or
- * stay", or "nothing (the weather is being decided)". */
-const char *kw_act_allowed(kw_phase phase);
-
 #endif

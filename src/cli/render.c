@@ -7,10 +7,15 @@
 #include "cli/live.h"
 #include "cli/term.h"
 
+enum {
+    RIGHT = 1,      /* right-aligned */
+    CYCLE = 2,      /* a cycle number: negative means none yet */
+};
+
 typedef struct col {
     const char *header;
     const char *field;
-    bool right;
+    unsigned flags;
 } col;
 
 const char *kw_render_cell(const json_t *v, char *buf, size_t cap)
@@ -40,7 +45,7 @@ static int table(FILE *out, bool color, const json_t *list, const col *cols, siz
     kw_table t;
     kw_table_init(&t, n, headers);
     for (size_t c = 0; c < n; c++)
-        t.right[c] = cols[c].right;
+        t.right[c] = cols[c].flags & RIGHT;
     size_t i;
     const json_t *row;
     int rc = 0;
@@ -49,8 +54,10 @@ static int table(FILE *out, bool color, const json_t *list, const col *cols, siz
             continue;
         char cells[KW_TABLE_MAX_COLS][128];
         const char *p[KW_TABLE_MAX_COLS];
-        for (size_t c = 0; c < n; c++)
-            p[c] = kw_render_cell(json_object_get(row, cols[c].field), cells[c], sizeof cells[c]);
+        for (size_t c = 0; c < n; c++) {
+            const json_t *v = json_object_get(row, cols[c].field);
+            p[c] = (cols[c].flags & CYCLE) && json_integer_value(v) < 0 ? "-" : kw_render_cell(v, cells[c], sizeof cells[c]);
+        }
         if ((rc = kw_table_add(&t, p)) != 0)
             break;
     }
@@ -65,13 +72,13 @@ static int table(FILE *out, bool color, const json_t *list, const col *cols, siz
 }
 
 static const col POSITION_COLS[] = {
-    {"id", "id", true},           {"cycle", "cycle_id", true},      {"type", "type", false},
-    {"stake", "stake", true},     {"status", "status", false},      {"block", "kale_block", true},
-    {"chain reward", "base_reward", true}, {"final", "final_reward", true}, {"modifier", "weather_modifier", true},
+    {"id", "id", RIGHT},           {"cycle", "cycle_id", RIGHT},      {"type", "type", 0},
+    {"stake", "stake", RIGHT},     {"status", "status", 0},      {"block", "kale_block", RIGHT},
+    {"chain reward", "base_reward", RIGHT}, {"final", "final_reward", RIGHT}, {"modifier", "weather_modifier", RIGHT},
 };
 static const col WAGER_COLS[] = {
-    {"id", "id", true},         {"cycle", "cycle_id", true}, {"on", "direction", false},
-    {"amount", "amount", true}, {"status", "status", false}, {"payout", "payout", true},
+    {"id", "id", RIGHT},         {"cycle", "cycle_id", RIGHT}, {"on", "direction", 0},
+    {"amount", "amount", RIGHT}, {"status", "status", 0}, {"payout", "payout", RIGHT},
 };
 #define NCOLS(a) (sizeof a / sizeof a[0])
 
@@ -113,8 +120,8 @@ int kw_render_wagers(FILE *out, bool color, const json_t *data)
 int kw_render_transactions(FILE *out, bool color, const json_t *data)
 {
     static const col cols[] = {
-        {"id", "id", true}, {"time", "created_at", false}, {"kind", "kind", false},
-        {"amount", "amount", true}, {"memo", "memo", false},
+        {"id", "id", RIGHT}, {"time", "created_at", 0}, {"kind", "kind", 0},
+        {"amount", "amount", RIGHT}, {"memo", "memo", 0},
     };
     return table(out, color, json_object_get(data, "transactions"), cols, NCOLS(cols), -1,
                  "no transactions yet: `kalewx faucet AMOUNT` brings devnet KALE", NULL);
@@ -123,9 +130,9 @@ int kw_render_transactions(FILE *out, bool color, const json_t *data)
 int kw_render_actions(FILE *out, bool color, const json_t *data)
 {
     static const col cols[] = {
-        {"id", "id", true},           {"time", "created_at", false}, {"cycle", "cycle_id", true},
-        {"block", "block", true},     {"type", "type", false},       {"kind", "agriculture_type", false},
-        {"on", "direction", false},   {"amount", "amount", true},
+        {"id", "id", RIGHT},           {"time", "created_at", 0}, {"cycle", "cycle_id", RIGHT},
+        {"block", "block", RIGHT},     {"type", "type", 0},       {"kind", "agriculture_type", 0},
+        {"on", "direction", 0},   {"amount", "amount", RIGHT},
     };
     return table(out, color, json_object_get(data, "actions"), cols, NCOLS(cols), -1, "no actions yet", NULL);
 }
@@ -133,9 +140,9 @@ int kw_render_actions(FILE *out, bool color, const json_t *data)
 int kw_render_daos(FILE *out, bool color, const json_t *data)
 {
     static const col cols[] = {
-        {"dao", "id", false},          {"base", "base_weight", true},  {"accuracy", "accuracy", true},
-        {"correct", "correct_votes", true}, {"votes", "total_votes", true}, {"weight", "weight", true},
-        {"last vote", "last_vote_cycle", true},
+        {"dao", "id", 0},          {"base", "base_weight", RIGHT},  {"accuracy", "accuracy", RIGHT},
+        {"correct", "correct_votes", RIGHT}, {"votes", "total_votes", RIGHT}, {"weight", "weight", RIGHT},
+        {"last vote", "last_vote_cycle", RIGHT | CYCLE},
     };
     return table(out, color, json_object_get(data, "daos"), cols, NCOLS(cols), -1, "no DAOs", NULL);
 }

@@ -74,9 +74,11 @@ Test(render, wagers_transactions_actions_daos)
     cr_assert_str_eq(s, "no actions yet\n");
     free(s);
     s = render(kw_render_daos, "{\"daos\":[{\"id\":\"crypto-momentum\",\"base_weight\":1.0,\"accuracy\":0.67,"
-                               "\"total_votes\":200,\"correct_votes\":134,\"weight\":0.4,\"last_vote_cycle\":null}]}");
+                               "\"total_votes\":200,\"correct_votes\":134,\"weight\":0.4,\"last_vote_cycle\":-1},"
+                               "{\"id\":\"volume-price\",\"last_vote_cycle\":12}]}");
     cr_assert_str_eq(s, "dao               base  accuracy  correct  votes  weight  last vote\n"
-                        "crypto-momentum  1.000     0.670      134    200   0.400          -\n");
+                        "crypto-momentum  1.000     0.670      134    200   0.400          -\n"
+                        "volume-price         -         -        -      -       -         12\n");
     free(s);
 }
 
