@@ -170,6 +170,11 @@ int kw_client_request(kw_client *c, const char *method, const char *path, const 
             snprintf(r->error + strlen(r->error), sizeof r->error - strlen(r->error),
                      ": log in with `kalewx login`");
     }
+    /* Requests and replies may carry a password or a token. */
+    if (b.p)
+        explicit_bzero(b.p, b.n);
+    if (text)
+        explicit_bzero(text, strlen(text));
     free(b.p);
     free(text);
     curl_slist_free_all(hdr);
@@ -190,4 +195,133 @@ int kw_reply_exit_code(const kw_reply *r)
     if (r->status == 0 || r->status >= 500)
         return KW_EXIT_SERVER;
     return KW_EXIT_REJECTED;
+}
+
+struct kw_client_stream {
+    CURLM *multi;
+    CURL *easy;
+    struct curl_slist *hdr;
+    kw_stream_parser *parser;
+    int parser_rc;        /* what the parser or its callback returned, stopping the transfer */
+    long status;          /* HTTP status once the headers are in */
+    buf refusal;          /* the body of a refused stream (not an event stream) */
+    char server[512];
+};
+
+static size_t stream_bytes(char *data, size_t size, size_t nmemb, void *ctx)
+{
+    kw_client_stream *s = ctx;
+    size_t n = size * nmemb;
+    if (!s->status)
+        curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status);
+    if (s->status != 200)
+        return collect(data, size, nmemb, &s->refusal);
+    int rc = kw_stream_feed(s->parser, data, n);
+    if (rc) {
+        s->parser_rc = rc;
+        return 0;
+    }
+    return n;
+}
+
+int kw_client_stream_open(kw_client *c, const char *path, kw_stream_parser *p, kw_client_stream **out, kw_err *err)
+{
+    kw_client_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return kw_err_set(err, KW_ENOMEM, "out of memory");
+    s->parser = p;
+    snprintf(s->server, sizeof s->server, "%s", c->server);
+    s->multi = curl_multi_init();
+    s->easy = curl_easy_init();
+    if (!s->multi || !s->easy) {
+        kw_client_stream_close(s);
+        return kw_err_set(err, KW_EIO, "cannot start an HTTP client");
+    }
+    char url[1024], line[2100];
+    snprintf(url, sizeof url, "%s%s", c->server, path);
+    s->hdr = curl_slist_append(NULL, "Accept: text/event-stream");
+    if (p->last_id[0]) {
+        snprintf(line, sizeof line, "Last-Event-ID: %s", p->last_id);
+        s->hdr = curl_slist_append(s->hdr, line);
+    }
+    if (c->token[0]) {
+        snprintf(line, sizeof line, "Authorization: Bearer %s", c->token);
+        s->hdr = curl_slist_append(s->hdr, line);
+        explicit_bzero(line, sizeof line);
+    }
+    curl_easy_setopt(s->easy, CURLOPT_URL, url);
+    curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->hdr);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, stream_bytes);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    /* The server sends a heartbeat comment well within a minute; silence
+     * longer than that is a dead connection, so reconnect. */
+    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, 90L);
+    curl_multi_add_handle(s->multi, s->easy);
+    *out = s;
+    return 0;
+}
+
+static int stream_finished(kw_client_stream *s, CURLcode cc, kw_err *err)
+{
+    if (s->parser_rc)
+        return s->parser_rc;
+    if (s->status && s->status != 200) {
+        json_t *j = s->refusal.p ? json_loads(s->refusal.p, 0, NULL) : NULL;
+        const char *msg = json_string_value(json_object_get(j, "message"));
+        int rc = s->status == 401 || s->status == 403 ? KW_EAUTH : KW_EIO;
+        kw_err_set(err, rc, "the event stream was refused (HTTP %ld): %s%s", s->status,
+                   msg ? msg : "no reason given", s->status == 401 ? ": log in with `kalewx login`" : "");
+        json_decref(j);
+        return rc;
+    }
+    if (cc != CURLE_OK && !s->status)
+        return kw_err_set(err, KW_EIO, "server not reachable at %.300s (%s): start it with `kalewx serve` or pass --server",
+                          s->server, curl_easy_strerror(cc));
+    return kw_err_set(err, KW_EIO, "the event stream ended (%s)", cc == CURLE_OK ? "closed by the server" : curl_easy_strerror(cc));
+}
+
+int kw_client_stream_poll(kw_client_stream *s, int timeout_ms, int fd, bool *fd_ready, kw_err *err)
+{
+    struct curl_waitfd extra = {.fd = fd, .events = CURL_WAIT_POLLIN};
+    int running = 0;
+    if (fd_ready)
+        *fd_ready = false;
+    curl_multi_perform(s->multi, &running);
+    if (running) {
+        if (curl_multi_poll(s->multi, fd >= 0 ? &extra : NULL, fd >= 0 ? 1 : 0, timeout_ms, NULL) != CURLM_OK)
+            return kw_err_set(err, KW_EIO, "waiting for the event stream failed");
+        if (fd_ready)
+            *fd_ready = fd >= 0 && (extra.revents & CURL_WAIT_POLLIN);
+        curl_multi_perform(s->multi, &running);
+    }
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(s->multi, &left)))
+        if (m->msg == CURLMSG_DONE)
+            return stream_finished(s, m->data.result, err);
+    return 0;
+}
+
+bool kw_client_stream_connected(const kw_client_stream *s)
+{
+    return s->status == 200;
+}
+
+void kw_client_stream_close(kw_client_stream *s)
+{
+    if (!s)
+        return;
+    if (s->easy) {
+        if (s->multi)
+            curl_multi_remove_handle(s->multi, s->easy);
+        curl_easy_cleanup(s->easy);
+    }
+    if (s->multi)
+        curl_multi_cleanup(s->multi);
+    curl_slist_free_all(s->hdr);
+    free(s->refusal.p);
+    free(s);
 }

@@ -8,6 +8,13 @@
  * token}. A file that group or others can read is refused with a message
  * saying how to fix it, never silently used.
  *
+ * An event stream (GET /api/v1/stream) is read without blocking the caller
+ * for long: kw_client_stream_poll waits at most a given time for bytes on
+ * the connection or on one more descriptor (a terminal), hands what arrived
+ * to a kw_stream_parser and returns, so a command can redraw its status
+ * line, read the keyboard and notice Ctrl-C between calls. It sends
+ * Last-Event-ID from the parser, so reopening after a failure resumes.
+ *
  * Thread-safety: one kw_client per thread.
  */
 #ifndef KW_CLI_CLIENT_H
@@ -18,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "cli/stream.h"
 #include "core/err.h"
 
 typedef struct kw_client {
@@ -54,5 +62,23 @@ void kw_reply_free(kw_reply *r);
 /* The exit code an answer maps to: 0 for 2xx, 2 for no answer or 5xx,
  * 3 for any other 4xx (refused by the rules or by authentication). */
 int kw_reply_exit_code(const kw_reply *r);
+
+typedef struct kw_client_stream kw_client_stream;
+
+/* Starts GET path as an event stream feeding p (borrowed; it must outlive the
+ * stream), with Last-Event-ID p->last_id when it has one. Nothing is read
+ * yet; the connection is made by the first poll. */
+int kw_client_stream_open(kw_client *c, const char *path, kw_stream_parser *p, kw_client_stream **out,
+                          kw_err *err) KW_WUR;
+/* Waits up to timeout_ms for bytes of the stream or for fd to be readable
+ * (fd < 0: no descriptor) and feeds the bytes to the parser. Returns 0 while
+ * the stream is open, with *fd_ready telling whether fd can be read;
+ * KW_EIO when the connection failed or ended (err says why: the caller
+ * reconnects); KW_EAUTH when the server refused the stream (401/403); or the
+ * non-zero value of the parser or its event callback. */
+int kw_client_stream_poll(kw_client_stream *s, int timeout_ms, int fd, bool *fd_ready, kw_err *err) KW_WUR;
+/* True once the server answered 200 and the events are flowing. */
+bool kw_client_stream_connected(const kw_client_stream *s);
+void kw_client_stream_close(kw_client_stream *s);
 
 #endif

@@ -49,5 +49,22 @@ int kw_cmd_bench(kw_cli *cli, int argc, char **argv);
 int kw_cmd_config(kw_cli *cli, int argc, char **argv);
 int kw_cmd_serve(kw_cli *cli, int argc, char **argv);
 int kw_cmd_migrate(kw_cli *cli, int argc, char **argv);
+/* Client commands: they talk to a server over HTTP (session.h). */
+int kw_cmd_register(kw_cli *cli, int argc, char **argv);
+int kw_cmd_login(kw_cli *cli, int argc, char **argv);
+int kw_cmd_logout(kw_cli *cli, int argc, char **argv);
+int kw_cmd_status(kw_cli *cli, int argc, char **argv);
+int kw_cmd_balance(kw_cli *cli, int argc, char **argv);
+int kw_cmd_positions(kw_cli *cli, int argc, char **argv);
+int kw_cmd_wagers(kw_cli *cli, int argc, char **argv);
+int kw_cmd_history(kw_cli *cli, int argc, char **argv);
+int kw_cmd_results(kw_cli *cli, int argc, char **argv);
+int kw_cmd_daos(kw_cli *cli, int argc, char **argv);
+/* plant, store, wager and stay: argv[0] names the action. */
+int kw_cmd_action(kw_cli *cli, int argc, char **argv);
+int kw_cmd_faucet(kw_cli *cli, int argc, char **argv);
+int kw_cmd_withdraw(kw_cli *cli, int argc, char **argv);
+int kw_cmd_watch(kw_cli *cli, int argc, char **argv);
+int kw_cmd_play(kw_cli *cli, int argc, char **argv);
 
 #endif

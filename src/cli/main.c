@@ -56,6 +56,62 @@ static const kw_command commands[] = {
      "                                          exit 3 on any mismatch, --json for scripts\n"
      "  set-access USERNAME [--tier user|premium] [--role user|admin]\n"
      "                                          change a user's tier (rate limits) or role"},
+    {"register", kw_cmd_register, "[USERNAME] [--wallet G…] [--password-stdin]", "create an account and log in",
+     "Creates an account on the server (KALEWX_SERVER or --server) with its own custodial\n"
+     "wallet, then logs in. The password is asked twice without echo on a terminal;\n"
+     "scripts pass it as one line of stdin with --password-stdin. --wallet names the\n"
+     "Stellar account that withdrawals go to by default."},
+    {"login", kw_cmd_login, "[USERNAME] [--password-stdin]", "log in and store the token",
+     "Asks the server for an access token (valid one hour) and stores it with the server's\n"
+     "address in $XDG_CONFIG_HOME/kalewx/credentials (default ~/.config/kalewx), mode 0600.\n"
+     "A credentials file that other users can read is refused, never used."},
+    {"logout", kw_cmd_logout, "", "forget the stored token",
+     "Deletes the credentials file. Works even when the file's mode is too open."},
+    {"status", kw_cmd_status, "", "the current cycle: phase, block, progress, countdown",
+     "Shows the current cycle: its phase, the block within the cycle with a progress bar and\n"
+     "the time to the next block, the participants, the actions open now, the DAOs and, once\n"
+     "known, the weather. When logged in, also your balance."},
+    {"balance", kw_cmd_balance, "", "your balances", "Shows your available and escrowed KALE and your custodial wallet."},
+    {"positions", kw_cmd_positions, "", "your farm and store positions",
+     "Lists your positions: stake, status (pending, planted, worked, harvested, settled or\n"
+     "failed), the reward the chain paid and the final reward after the weather."},
+    {"wagers", kw_cmd_wagers, "", "your wagers", "Lists your wagers with their status and payout."},
+    {"history", kw_cmd_history, "[--actions]", "your transactions (or actions)",
+     "Lists the ledger entries that touched your balance: deposits, stakes, rewards, payouts,\n"
+     "withdrawals. With --actions, lists your actions instead."},
+    {"results", kw_cmd_results, "[CYCLE]", "the outcome of a settled cycle",
+     "Shows a cycle's weather, scores, consensus, positions and wager pools; without CYCLE,\n"
+     "the newest settled one. When logged in, also your positions and wagers in it."},
+    {"daos", kw_cmd_daos, "", "the 15 forecasting DAOs and their records",
+     "Lists every DAO with its base weight, accuracy, votes and current weight."},
+    {"plant", kw_cmd_action, "AMOUNT", "farm AMOUNT KALE this cycle (planting phase)",
+     "Stakes AMOUNT KALE (0.1 to 1000) as a farm position: the engine plants, works and\n"
+     "harvests it on chain, and the weather multiplies the result. Planting phase only."},
+    {"store", kw_cmd_action, "AMOUNT", "keep AMOUNT KALE in store this cycle (planting phase)",
+     "Stores AMOUNT KALE (0.1 to 1000) for the cycle: a small rent in GOOD weather, a bonus\n"
+     "in BAD. Planting phase only."},
+    {"wager", kw_cmd_action, "good|bad AMOUNT", "bet AMOUNT KALE on the weather",
+     "Wagers AMOUNT KALE (0.1 to 10000) on GOOD or BAD weather, parimutuel: winners share\n"
+     "the losing side less a fee. One wager per cycle, in the planting or working phase."},
+    {"stay", kw_cmd_action, "", "sit this cycle out", "Records that you sit this cycle out (planting or working phase)."},
+    {"faucet", kw_cmd_faucet, "AMOUNT [--wait]", "get devnet KALE (devnet only)",
+     "Asks the devnet faucet for AMOUNT KALE (up to 10000). The transfer arrives with the\n"
+     "next engine tick; --wait waits (up to a minute) until it is in your balance."},
+    {"withdraw", kw_cmd_withdraw, "AMOUNT [G…]", "send KALE to a Stellar account",
+     "Withdraws AMOUNT KALE to the account G…, or to the wallet given at registration. The\n"
+     "amount leaves your balance at once; the transfer is sent by the engine."},
+    {"watch", kw_cmd_watch, "", "follow the game live",
+     "Follows the server's event stream: a live status line (cycle, phase, block k/N, a\n"
+     "progress bar, the countdown to the next block and to the end of the cycle), a line for\n"
+     "each phase change, the DAOs' votes, the weather and the settlement, and, when logged in,\n"
+     "your own actions, positions and balance. Reconnects by itself. Ctrl-C stops (exit 0).\n"
+     "Not on a terminal it prints the status once per block; --json prints each event."},
+    {"play", kw_cmd_play, "", "play interactively, cycle after cycle",
+     "Shows the prompts of the current phase: planting takes plant AMOUNT, store AMOUNT,\n"
+     "wager good|bad AMOUNT or stay; working takes wager or stay; during revealing and\n"
+     "settling it waits with the live status. Answers are checked before they are sent.\n"
+     "When a cycle you acted in settles, it shows the result, then the next cycle's prompt.\n"
+     "q, end of input or Ctrl-C quits."},
     {"bench", kw_cmd_bench, "NAME|all [--seconds N] [--threads N]", "run benchmarks",
      "Runs a benchmark and prints its measurements with their ratio to a reference\n"
      "measured in the same run. `kalewx bench all` runs every benchmark."},
@@ -86,13 +142,15 @@ void kw_cli_print_command_help(const kw_command *c)
 static void print_usage(FILE *f)
 {
     fprintf(f, "kalewx %s — KALE weather farming\n\n"
-               "usage: kalewx [--json] [--no-color] [--config FILE] [--SETTING VALUE ...] COMMAND [ARGS]\n\n"
+               "usage: kalewx [--json] [--no-color] [--server URL] [--config FILE] [--SETTING VALUE ...] COMMAND [ARGS]\n\n"
                "commands:\n", KW_VERSION);
     for (const kw_command *c = commands; c->name; c++)
         fprintf(f, "  %-12s %s\n", c->name, c->summary);
     fprintf(f, "\nEvery setting (see `kalewx config`) can be given as an environment variable,\n"
                "in the file named by --config or KALEWX_CONFIG, or as a flag: CYCLE_LENGTH=12 is\n"
-               "--cycle-length 12. `kalewx help COMMAND` explains one command.\n");
+               "--cycle-length 12. Client commands talk to KALEWX_SERVER (--server, default\n"
+               "http://127.0.0.1:3000). Exit codes: 0 ok, 1 usage, 2 server or network, 3 refused\n"
+               "by the rules or the login. `kalewx help COMMAND` explains one command.\n");
 }
 
 static int cmd_help(kw_cli *cli, int argc, char **argv)
@@ -204,6 +262,14 @@ static int load_settings(kw_cli *cli, int *argc, char **argv)
     return 0;
 }
 
+/* "--kalewx-server=URL" for "--server=URL" (lives until exit). */
+static char *server_flag(const char *url)
+{
+    static char buf[1100];
+    snprintf(buf, sizeof buf, "--kalewx-server=%s", url);
+    return buf;
+}
+
 int main(int argc, char **argv)
 {
     kw_cli cli = {0};
@@ -214,6 +280,10 @@ int main(int argc, char **argv)
             cli.json = true;
         else if (strcmp(argv[i], "--no-color") == 0)
             no_color = true;
+        else if (strcmp(argv[i], "--server") == 0)
+            argv[out++] = "--kalewx-server"; /* the short name of the KALEWX_SERVER setting */
+        else if (strncmp(argv[i], "--server=", 9) == 0)
+            argv[out++] = server_flag(argv[i] + 9);
         else
             argv[out++] = argv[i];
     }

@@ -20,6 +20,15 @@ void kw_stream_free(kw_stream_parser *p)
     p->line = p->data = NULL;
 }
 
+void kw_stream_reset(kw_stream_parser *p)
+{
+    p->line_len = p->data_len = 0;
+    /* An id line of the broken event does not count: the resume is after last_id. */
+    snprintf(p->id, sizeof p->id, "%s", p->last_id);
+    p->type[0] = 0;
+    p->saw_cr = 0;
+}
+
 static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
     if (*len + n + 1 > *cap) {

@@ -39,6 +39,10 @@ typedef struct kw_stream_parser {
 
 void kw_stream_init(kw_stream_parser *p, kw_stream_fn on_event, void *ctx);
 void kw_stream_free(kw_stream_parser *p);
+/* Forgets a partly received event (the connection it came from broke)
+ * while keeping last_id, the callback and the buffers, so the parser can
+ * read the resumed stream. */
+void kw_stream_reset(kw_stream_parser *p);
 /* Feeds n bytes. Returns 0, KW_ENOMEM, KW_ELIMIT for an oversized line, or
  * the first non-zero value returned by on_event (which stops parsing). */
 int kw_stream_feed(kw_stream_parser *p, const char *buf, size_t n) KW_WUR;

@@ -1,7 +1,10 @@
 #include "cli/term.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 void kw_table_init(kw_table *t, size_t ncols, const char *const *headers)
 {
@@ -125,4 +128,55 @@ char *kw_term_duration(char *buf, long s)
     else
         snprintf(buf, 16, "%ds", (int)s);
     return buf;
+}
+
+int kw_term_read_secret(int fd, const char *prompt, char *buf, size_t cap)
+{
+    struct termios old, quiet;
+    bool tty = tcgetattr(fd, &old) == 0;
+    if (tty) {
+        quiet = old;
+        quiet.c_lflag &= (tcflag_t)~ECHO;
+        quiet.c_lflag |= ECHONL;
+        if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
+            tty = false;
+    }
+    fputs(prompt, stderr);
+    fflush(stderr);
+    size_t n = 0;
+    int rc = 0;
+    bool full = false;
+    for (;;) {
+        char c;
+        ssize_t got = read(fd, &c, 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            rc = KW_EIO;
+            break;
+        }
+        if (got == 0) {
+            if (n == 0 && !full)
+                rc = KW_ENOTFOUND;
+            break;
+        }
+        if (c == '\n')
+            break;
+        if (n + 1 < cap)
+            buf[n++] = c;
+        else
+            full = true;   /* read on to the end of the line so nothing is left for the next reader */
+    }
+    if (tty)
+        tcsetattr(fd, TCSAFLUSH, &old);
+    if (n && buf[n - 1] == '\r')
+        n--;
+    buf[n] = 0;
+    if (rc == 0 && full)
+        rc = KW_ERANGE;
+    if (rc) {
+        explicit_bzero(buf, cap);
+        return rc;
+    }
+    return (int)n;
 }

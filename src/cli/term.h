@@ -56,6 +56,17 @@ char *kw_term_bar(char *buf, size_t width, unsigned permille);
 /* Formats seconds as "1h02m", "4m05s" or "12s" into buf (16 bytes). */
 char *kw_term_duration(char *buf, long seconds);
 
+/* Reads one line from fd into buf (cap bytes, NUL-terminated, line break
+ * dropped) after writing prompt to stderr. When fd is a terminal its echo is
+ * off while the person types, and restored afterwards even on error. Returns
+ * the length; KW_ENOTFOUND at end of input with nothing read; KW_ERANGE for a
+ * line that does not fit (buf is wiped); KW_EIO. The caller wipes buf. */
+int kw_term_read_secret(int fd, const char *prompt, char *buf, size_t cap) KW_WUR;
+
+/* "\r" and the sequence that clears to the end of the line: rewrites a
+ * status line in place. */
+#define KW_TERM_CLEAR_LINE "\r\033[K"
+
 /* Display width of a UTF-8 string (code points; no wide-character tables). */
 size_t kw_term_width(const char *s);
 

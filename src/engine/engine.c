@@ -376,13 +376,15 @@ int kw_engine_publish(kw_engine *e, kw_err *err)
     for (int a = 0; a < KW_ACTION_COUNT; a++)
         if (kw_phase_accepts(pos.phase, (kw_action_type)a))
             json_array_append_new(actions, json_string(kw_action_type_name((kw_action_type)a)));
-    doc = json_pack("{s:{s:I,s:I,s:I,s:I,s:s,s:I,s:I,s:f,s:s},s:{s:I,s:I,s:I},s:o,s:o}", "cycle", "id",
+    /* block_start_ms and block_interval_ms let clients count down to the next block. */
+    doc = json_pack("{s:{s:I,s:I,s:I,s:I,s:s,s:I,s:I,s:f,s:s,s:I,s:I},s:{s:I,s:I,s:I},s:o,s:o}", "cycle", "id",
                     (json_int_t)pos.cycle_id, "start_block", (json_int_t)pos.start_block, "end_block",
                     (json_int_t)pos.end_block, "current_block", (json_int_t)block, "phase", kw_phase_name(pos.phase),
                     "block_in_cycle", (json_int_t)pos.block_in_cycle, "blocks_remaining",
                     (json_int_t)pos.blocks_remaining, "phase_progress", pos.phase_progress_permille / 1000.0,
-                    "state", state, "participants", "total", (json_int_t)total, "farmers", (json_int_t)farmers,
-                    "wagerers", (json_int_t)wagerers, "actions_available", actions, "dao", dao);
+                    "state", state, "block_start_ms", (json_int_t)atomic_load(&e->block_timestamp) * 1000,
+                    "block_interval_ms", (json_int_t)e->chain.block_seconds * 1000, "participants", "total",
+                    (json_int_t)total, "farmers", (json_int_t)farmers, "wagerers", (json_int_t)wagerers, "actions_available", actions, "dao", dao);
     if (*outcome)
         json_object_set_new(doc, "weather",
                             json_pack("{s:s,s:f,s:f,s:s}", "outcome", outcome, "final_score", final_ppm / 1e6,
@@ -410,6 +412,7 @@ static int read_status(kw_engine *e, chain_call *c, kw_err *err)
     int rc = kw_retry_call(&e->retry, do_status, c, err);
     if (rc == 0 && c->status.has_block) {
         atomic_store(&e->block, c->status.farm_index);
+        atomic_store(&e->block_timestamp, (long long)c->status.block.timestamp);
         atomic_store(&e->have_block, true);
     }
     return rc;

@@ -65,6 +65,7 @@ typedef struct kw_engine {
 
     kw_pubdoc current;               /* the /api/v1/cycles/current data document */
     atomic_uint block;               /* current KALE block, 0 before the first tick */
+    atomic_llong block_timestamp;    /* its start on the chain's clock, unix seconds */
     atomic_bool have_block;
     atomic_ullong ticks, tick_errors;
     uint32_t processed_block;        /* block of the last tick that saw a new one (metrics) */

@@ -1077,6 +1077,34 @@ static void test_money_out(void)
     kwt_reply_free(&rec);
 }
 
+/* Every SPEC §15 family has moved once a cycle has been played. */
+static void test_metrics(void)
+{
+    kwt_reply r = call("GET", "/metrics", NULL, NULL, NULL);
+    static const char *const want[] = {
+        "kale_user_actions_total{action_type=\"plant\",status=\"accepted\"} 1",
+        "kale_user_actions_total{action_type=\"stay\",status=\"accepted\"} 1",
+        "kale_user_actions_total{action_type=\"plant\",status=\"rejected\"}",
+        "kale_cycles_processed_total{outcome=",
+        "kale_rewards_distributed_kale{type=\"bonus\"}",
+        "kale_block_processing_duration_seconds_count",
+        "kale_dao_consensus_duration_seconds_count",
+        "kale_api_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/actions\",status_code=\"201\"",
+        "kale_work_hash_rate",
+        "kale_work_hashes_total",
+        "kale_chain_retries_total",
+        "kale_db_connections_active",
+        "kale_memory_usage_bytes{type=\"rss\"}",
+        "kale_errors_total",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        CHECK(r.body && strstr(r.body, want[i]), "/metrics lacks %s", want[i]);
+    CHECK(r.body && !strstr(r.body, "kale_block_processing_duration_seconds_count 0\n") &&
+              !strstr(r.body, "kale_dao_consensus_duration_seconds_count 0\n") && !strstr(r.body, "kale_work_hashes_total 0\n"),
+          "histograms or the miner's counter never moved");
+    kwt_reply_free(&r);
+}
+
 /* ---- streams and webhooks, checked once a cycle has gone by ---- */
 
 static stream anon, mine, part;
@@ -1258,6 +1286,7 @@ int main(void)
     test_bad_requests();
     test_actions();
     test_reads();
+    test_metrics();
     test_money_out();
     test_webhook_deliveries();
     test_streams();

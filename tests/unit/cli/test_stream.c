@@ -114,3 +114,23 @@ Test(stream, random_bytes_never_crash)
         kw_stream_free(&p);
     }
 }
+
+Test(stream, reset_drops_a_broken_event_and_keeps_the_resume_point)
+{
+    seen s = {0};
+    kw_stream_parser p;
+    kw_stream_init(&p, collect, &s);
+    const char first[] = "id: 4\nevent: block.changed\ndata: {}\n\nid: 5\nevent: phase.ch";
+    cr_assert_eq(kw_stream_feed(&p, first, strlen(first)), 0);
+    cr_assert_eq(s.n, 1);
+    kw_stream_reset(&p);
+    cr_assert_str_eq(p.last_id, "4");
+    /* The resumed stream: a fresh event without an id line keeps id 4, not the broken event's 5. */
+    const char second[] = "event: tick\ndata: x\n\n";
+    cr_assert_eq(kw_stream_feed(&p, second, strlen(second)), 0);
+    cr_assert_eq(s.n, 2);
+    cr_assert_str_eq(s.type[1], "tick");
+    cr_assert_str_eq(s.data[1], "x");
+    cr_assert_str_eq(s.id[1], "4");
+    kw_stream_free(&p);
+}

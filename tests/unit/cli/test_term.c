@@ -1,6 +1,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/term.h"
 
@@ -69,4 +70,33 @@ Test(term, bar_and_duration)
     cr_assert_str_eq(kw_term_duration(d, 3720), "1h02m");
     cr_assert_str_eq(kw_term_duration(d, -3), "0s");
     cr_assert_eq(kw_term_width("São Paulo"), 9);
+}
+
+static int pipe_with(const char *text)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    cr_assert_eq(write(fds[1], text, strlen(text)), (ssize_t)strlen(text));
+    close(fds[1]);
+    return fds[0];
+}
+
+Test(term, read_secret_takes_one_line)
+{
+    char buf[16];
+    int fd = pipe_with("hunter2\r\nnext line\n");
+    cr_assert_eq(kw_term_read_secret(fd, "", buf, sizeof buf), 7);
+    cr_assert_str_eq(buf, "hunter2");
+    cr_assert_eq(kw_term_read_secret(fd, "", buf, sizeof buf), 9);
+    cr_assert_str_eq(buf, "next line");
+    cr_assert_eq(kw_term_read_secret(fd, "", buf, sizeof buf), KW_ENOTFOUND);
+    close(fd);
+    fd = pipe_with("no line break");
+    cr_assert_eq(kw_term_read_secret(fd, "", buf, sizeof buf), 13);
+    close(fd);
+    fd = pipe_with("much too long for the buffer\nrest\n");
+    cr_assert_eq(kw_term_read_secret(fd, "", buf, sizeof buf), KW_ERANGE);
+    cr_assert_eq(buf[0], 0, "a line that does not fit is wiped");
+    cr_assert_eq(kw_term_read_secret(fd, "", buf, sizeof buf), 4, "the next read starts at the next line");
+    close(fd);
 }
