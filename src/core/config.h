@@ -90,7 +90,7 @@ typedef enum kw_config_type {
     X(RATE_LIMIT_PREMIUM, INT, "1000", 0, 1000000000, 0, 0, "requests per window of a premium user") \
     X(SSE_HEARTBEAT_MS, INT, "15000", 10, 3600000, 0, 0, "interval of keep-alive comments on event streams") \
     X(SSE_BUFFER_EVENTS, INT, "4096", 16, 1048576, 0, 0, "recent events kept in memory for event-stream resumes") \
-    X(KALEWX_WEB_DIR, STR, "web", 0, 0, 0, 0, "directory of the dashboard's static files")
+    X(KALEWX_WEB_DIR, STR, "", 0, 0, 0, 0, "directory of the dashboard's files; empty = the installed copy, else the source tree's web/")
 
 typedef enum kw_config_key {
 #define KW_CFG_ENUM_(name, type, def, min, max, secret, choices, help) KW_CFG_##name,
