@@ -64,7 +64,7 @@ static int add_routes(void *ctx, kw_router *r, kw_err *err)
 {
     (void)ctx;
     return kw_router_add(r,
-                         &(kw_route){"GET", PATH, document_route, KW_ACCESS_PUBLIC, 0, NULL,
+                         &(kw_route){"GET", PATH, document_route, KW_ROUTE_PUBLIC, 0, NULL,
                                      "static in-memory JSON document (stand-in for /api/v1/cycles/current)"},
                          err);
 }

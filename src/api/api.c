@@ -39,10 +39,10 @@ static int64_t monotonic_s(void)
 static int add_routes(kw_api *api, kw_err *err)
 {
     const kw_route builtin[] = {
-        {"GET", "/api/v1/stream", kw_sse_handler, KW_ACCESS_PUBLIC, 0, api->sse,
+        {"GET", "/api/v1/stream", kw_sse_handler, KW_ROUTE_PUBLIC, 0, api->sse,
          "Server-Sent Events: public events, and the caller's own"},
-        {"GET", "/", kw_static_handler, KW_ACCESS_PUBLIC, 0, api->files, "the dashboard"},
-        {"GET", "/static/{file...}", kw_static_handler, KW_ACCESS_PUBLIC, 0, api->files, "dashboard files"},
+        {"GET", "/", kw_static_handler, KW_ROUTE_PUBLIC, 0, api->files, "the dashboard"},
+        {"GET", "/static/{file...}", kw_static_handler, KW_ROUTE_PUBLIC, 0, api->files, "dashboard files"},
     };
     int rc = kw_router_add_all(api->router, builtin, sizeof builtin / sizeof builtin[0], err);
     for (size_t i = 0; rc == 0 && i < sizeof handler_sets / sizeof handler_sets[0]; i++)
@@ -133,7 +133,7 @@ uint16_t kw_api_port(const kw_api *api) { return kw_server_port(api->server); }
 
 const kw_router *kw_api_router(const kw_api *api) { return api->router; }
 
-int kw_api_publish(kw_api *api, const kw_event *ev, kw_err *err) { return kw_hub_publish(api->hub, ev, err); }
+int kw_api_publish(kw_api *api, const kw_hub_event *ev, kw_err *err) { return kw_hub_publish(api->hub, ev, err); }
 
 size_t kw_api_streams(kw_api *api) { return kw_hub_subscribers(api->hub); }
 

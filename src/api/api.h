@@ -20,7 +20,7 @@
  *                           .replay = app_outbox_after, .event_start_id = last_outbox_id,
  *                           .ready = app_ready, .add_routes = app_routes};
  *     if (kw_api_start(&cfg, &hooks, -1, &api, &err)) ...
- *     kw_api_publish(api, &(kw_event){id, "phase.changed", 0, json, len}, &err);
+ *     kw_api_publish(api, &(kw_hub_event){id, "phase.changed", 0, json, len}, &err);
  *     kw_api_stop(api);
  *
  * Settings used: BIND, PORT, HTTP_THREADS, HTTP_MAX_CONNECTIONS,
@@ -64,7 +64,7 @@ uint16_t kw_api_port(const kw_api *api);
 const kw_router *kw_api_router(const kw_api *api);
 
 /* Hands an outbox event to live streams (see hub.h for the rules). */
-int kw_api_publish(kw_api *api, const kw_event *ev, kw_err *err) KW_WUR;
+int kw_api_publish(kw_api *api, const kw_hub_event *ev, kw_err *err) KW_WUR;
 /* Open event streams. */
 size_t kw_api_streams(kw_api *api);
 

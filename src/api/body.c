@@ -122,10 +122,12 @@ static int read_field(const kw_field *f, const json_t *v, kw_err *err)
         return 0;
     case KW_FIELD_T_AMOUNT: {
         if (!json_is_string(v))
-            return invalid(err, "field \"%s\" must be a string such as \"12.5\", not %s", name, json_kind(v));
+            return reject(err, KW_BODY_AMOUNT, "field \"%s\" must be a string such as \"12.5\", not %s", name,
+                          json_kind(v));
         kw_err aerr = {0};
         if (kw_amount_parse(json_string_value(v), name, f->min, f->max, f->out, &aerr) != 0)
-            return invalid(err, "%s", aerr.msg);
+            return reject(err, aerr.code == KW_AMOUNT_TOO_SMALL || aerr.code == KW_AMOUNT_TOO_LARGE
+                                   ? KW_BODY_AMOUNT_RANGE : KW_BODY_AMOUNT, "%s", aerr.msg);
         return 0;
     }
     case KW_FIELD_T_STRING: {
@@ -196,7 +198,7 @@ int kw_body_fields(const json_t *obj, const kw_field *fields, size_t n, kw_err *
             size_t len = 0;
             for (size_t i = 0; i < n && len < sizeof allowed; i++)
                 len += (size_t)snprintf(allowed + len, sizeof allowed - len, "%s%s", i ? ", " : "", fields[i].name);
-            return invalid(err, "unknown field \"%.64s\" (allowed: %s)", key, n ? allowed : "none");
+            return reject(err, KW_BODY_UNKNOWN, "unknown field \"%.64s\" (allowed: %s)", key, n ? allowed : "none");
         }
     }
     return 0;

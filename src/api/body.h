@@ -21,9 +21,11 @@
  * "12.5", not a JSON number`. Amounts are decimal strings parsed by
  * kw_amount_parse (so its messages and limits apply).
  *
- * Errors return KW_EINVAL and set err->code to KW_BODY_MALFORMED (not JSON,
- * not UTF-8, too deep, not an object) or KW_BODY_INVALID (a field is wrong);
- * kw_http_fail_code turns them into 400 MALFORMED_JSON / VALIDATION_ERROR.
+ * Errors return KW_EINVAL and set err->code to a kw_body_reject reason:
+ * KW_BODY_MALFORMED (not JSON, not UTF-8, too deep, not an object),
+ * KW_BODY_UNKNOWN (a field the table does not name), KW_BODY_AMOUNT /
+ * KW_BODY_AMOUNT_RANGE (an amount field), KW_BODY_INVALID (any other field
+ * problem); kw_http_fail_code turns each into its status and code.
  *
  * Pure apart from allocation; thread-safe.
  */
@@ -41,8 +43,11 @@
 #define KW_BODY_DEPTH_MAX 8
 
 enum kw_body_reject {
-    KW_BODY_MALFORMED = 101,
-    KW_BODY_INVALID = 102,
+    KW_BODY_MALFORMED = 101,     /* 400 MALFORMED_JSON */
+    KW_BODY_INVALID = 102,       /* 400 VALIDATION_ERROR */
+    KW_BODY_UNKNOWN = 103,       /* 400 UNKNOWN_FIELD */
+    KW_BODY_AMOUNT = 104,        /* 400 INVALID_AMOUNT: not an amount at all */
+    KW_BODY_AMOUNT_RANGE = 105,  /* 422 AMOUNT_OUT_OF_RANGE: an amount, outside the field's limits */
 };
 
 typedef enum kw_field_type {

@@ -1,4 +1,5 @@
-/* GET /health (liveness), GET /ready (readiness), GET /metrics (Prometheus). */
+/* GET /health (liveness), GET /ready (readiness), GET /metrics (Prometheus)
+ * and GET /api/v1/openapi.json (the document built into the binary). */
 #include "api/handlers.h"
 
 #include <stdlib.h>
@@ -29,12 +30,26 @@ static int metrics(const kw_http_req *req, kw_http_res *res)
     return kw_http_body_take(res, 200, KW_METRICS_CONTENT_TYPE, text, len, free, text);
 }
 
+/* Generated from src/api/openapi.json by src/api/embed.py. */
+extern const char kw_openapi_json[];
+extern const size_t kw_openapi_json_len;
+
+static int openapi(const kw_http_req *req, kw_http_res *res)
+{
+    (void)req;
+    int rc = kw_http_body_take(res, 200, "application/json", (char *)kw_openapi_json, kw_openapi_json_len, NULL, NULL);
+    if (rc == 0 && kw_http_add_header(res, "Cache-Control", "public, max-age=3600") != 0)
+        return kw_err_set(&res->err, KW_EINTERNAL, "could not add Cache-Control");
+    return rc;
+}
+
 int kw_handlers_system(kw_router *r, kw_api *api, kw_err *err)
 {
     const kw_route routes[] = {
-        {"GET", "/health", health, KW_ACCESS_PUBLIC, KW_ROUTE_UNLIMITED, api, "liveness"},
-        {"GET", "/ready", ready, KW_ACCESS_PUBLIC, KW_ROUTE_UNLIMITED, api, "readiness: database and chain"},
-        {"GET", "/metrics", metrics, KW_ACCESS_PUBLIC, KW_ROUTE_UNLIMITED, api, "Prometheus metrics"},
+        {"GET", "/health", health, KW_ROUTE_PUBLIC, KW_ROUTE_UNLIMITED, api, "liveness"},
+        {"GET", "/ready", ready, KW_ROUTE_PUBLIC, KW_ROUTE_UNLIMITED, api, "readiness: database and chain"},
+        {"GET", "/metrics", metrics, KW_ROUTE_PUBLIC, KW_ROUTE_UNLIMITED, api, "Prometheus metrics"},
+        {"GET", "/api/v1/openapi.json", openapi, KW_ROUTE_PUBLIC, 0, api, "this API as an OpenAPI 3.1 document"},
     };
     return kw_router_add_all(r, routes, sizeof routes / sizeof routes[0], err);
 }

@@ -246,7 +246,7 @@ int kw_http_json_raw(kw_http_res *res, int status, const char *data, size_t len)
 
 int kw_http_json(kw_http_res *res, int status, json_t *data)
 {
-    char *text = data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *text = data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12)) : NULL;
     json_decref(data);
     if (!text)
         return kw_http_internal(res, "could not serialise a reply"), KW_ENOMEM;
@@ -312,6 +312,18 @@ int kw_http_internal(kw_http_res *res, const char *detail)
     return error_envelope(res, 500, "INTERNAL_ERROR", msg, id);
 }
 
+/* The stable code of a body rejection (body.h). */
+static const char *body_code(int reason)
+{
+    switch (reason) {
+    case KW_BODY_MALFORMED: return "MALFORMED_JSON";
+    case KW_BODY_UNKNOWN: return "UNKNOWN_FIELD";
+    case KW_BODY_AMOUNT: return "INVALID_AMOUNT";
+    case KW_BODY_AMOUNT_RANGE: return "AMOUNT_OUT_OF_RANGE";
+    default: return "VALIDATION_ERROR";
+    }
+}
+
 int kw_http_fail_code(kw_http_res *res, int rc, const kw_err *err)
 {
     const char *msg = err && err->msg[0] ? err->msg : kw_strerror(rc);
@@ -319,9 +331,9 @@ int kw_http_fail_code(kw_http_res *res, int rc, const kw_err *err)
     int status;
     switch (rc) {
     case KW_EINVAL:
-        status = 400;
+        status = err && err->code == KW_BODY_AMOUNT_RANGE ? 422 : 400;
         if (!code)
-            code = err && err->code == KW_BODY_MALFORMED ? "MALFORMED_JSON" : "VALIDATION_ERROR";
+            code = body_code(err ? err->code : 0);
         break;
     case KW_EAUTH: status = 401; break;
     case KW_ENOTFOUND: status = 404; break;

@@ -91,7 +91,7 @@ static bool valid_type(const char *t)
 
 /* Builds the SSE frame of ev: CR, LF and CRLF in the payload start new
  * `data:` lines, as the SSE format requires. */
-static int msg_new(const kw_event *ev, kw_hub_msg **out, kw_err *err)
+static int msg_new(const kw_hub_event *ev, kw_hub_msg **out, kw_err *err)
 {
     if (ev->id <= 0)
         return kw_err_set(err, KW_EINVAL, "event ids start at 1, got %lld", (long long)ev->id);
@@ -163,7 +163,7 @@ static void wake(kw_hub_sub *s)
     s->w.wake(s->w.ctx);
 }
 
-int kw_hub_publish(kw_hub *h, const kw_event *ev, kw_err *err)
+int kw_hub_publish(kw_hub *h, const kw_hub_event *ev, kw_err *err)
 {
     kw_hub_msg *m;
     int rc = msg_new(ev, &m, err);
@@ -275,7 +275,7 @@ void kw_hub_unsubscribe(kw_hub_sub *s)
     free(s);
 }
 
-static int emit(void *sink, const kw_event *ev)
+static int emit(void *sink, const kw_hub_event *ev)
 {
     kw_hub_sub *s = sink;
     if (ev->id <= s->cursor)

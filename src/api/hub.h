@@ -42,16 +42,16 @@
 #define KW_HUB_TYPE_MAX 64
 #define KW_HUB_REPLAY_BATCH 256
 
-typedef struct kw_event {
+typedef struct kw_hub_event {
     int64_t id;          /* > 0 and greater than every earlier id */
     const char *type;    /* [a-z0-9._-], 1..KW_HUB_TYPE_MAX characters */
     int64_t owner;       /* user id of a private event; 0 for public */
     const char *data;    /* the payload, JSON text (no NUL) */
     size_t len;
-} kw_event;
+} kw_hub_event;
 
 /* Called by the replay hook for each event after after_id, in id order. */
-typedef int (*kw_hub_emit_fn)(void *sink, const kw_event *ev);
+typedef int (*kw_hub_emit_fn)(void *sink, const kw_hub_event *ev);
 /* The application's replay hook: emits up to `limit` events with id >
  * after_id in order (public and private; the hub filters), returns 0 or a
  * KW_E* code. Runs on the reading thread, without the hub lock. */
@@ -76,7 +76,7 @@ void kw_hub_free(kw_hub *h);
 /* Copies ev into the ring and wakes the sleeping subscribers that may see
  * it (the others skip it without waking). KW_EINVAL (message says why) for an id not above the last one, a bad
  * type or a NUL in data; KW_ENOMEM. */
-int kw_hub_publish(kw_hub *h, const kw_event *ev, kw_err *err) KW_WUR;
+int kw_hub_publish(kw_hub *h, const kw_hub_event *ev, kw_err *err) KW_WUR;
 /* The id of the last published event (0 before any). */
 int64_t kw_hub_last_id(kw_hub *h);
 

@@ -48,21 +48,24 @@ typedef int (*kw_route_fn)(const struct kw_http_req *req, struct kw_http_res *re
 
 /* Who may call a route; the server answers 401 (no or bad credentials) or
  * 403 (authenticated but not allowed). */
-typedef enum kw_access {
-    KW_ACCESS_PUBLIC = 0,
-    KW_ACCESS_USER,   /* any authenticated user */
-    KW_ACCESS_ADMIN,  /* role admin */
-} kw_access;
+typedef enum kw_route_access {
+    KW_ROUTE_PUBLIC = 0,
+    KW_ROUTE_USER,   /* any authenticated user */
+    KW_ROUTE_ADMIN,  /* role admin */
+} kw_route_access;
 
 enum kw_route_flags {
     KW_ROUTE_UNLIMITED = 1 << 0,  /* exempt from rate limits (/health, /ready, /metrics) */
+    /* The reply carries a secret shown once (an API key, a webhook secret):
+     * it is never stored for Idempotency-Key replays, so the key is ignored. */
+    KW_ROUTE_SECRET_REPLY = 1 << 1,
 };
 
 typedef struct kw_route {
     const char *method;   /* "GET", "POST", "PUT", "PATCH", "DELETE" */
     const char *pattern;
     kw_route_fn handler;
-    kw_access access;
+    kw_route_access access;
     unsigned flags;       /* kw_route_flags */
     void *ctx;            /* handed to the handler as req->ctx */
     const char *summary;  /* one line for listings */

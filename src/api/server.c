@@ -223,13 +223,13 @@ static bool authenticate(kw_server *s, kw_http_req *req, kw_http_res *res)
 
 static bool check_access(const kw_route *route, const kw_http_req *req, kw_http_res *res)
 {
-    if (route->access == KW_ACCESS_PUBLIC)
+    if (route->access == KW_ROUTE_PUBLIC)
         return false;
     if (req->principal.user_id == 0) {
         challenge(res, "AUTH_REQUIRED", "Bearer", "this endpoint needs a Bearer token or an X-API-Key");
         return true;
     }
-    if (route->access == KW_ACCESS_ADMIN && req->principal.role != KW_ROLE_ADMIN) {
+    if (route->access == KW_ROUTE_ADMIN && req->principal.role != KW_ROLE_ADMIN) {
         kw_http_error(res, 403, NULL, "this endpoint is for administrators");
         return true;
     }
@@ -289,7 +289,7 @@ static void run_idempotent(kw_server *s, const kw_route *route, const char *key,
     if (rc == 0) {
         if (strcmp(stored.fingerprint, rec.fingerprint) != 0) {
             free(stored.body);
-            kw_http_error(res, 422, "IDEMPOTENCY_KEY_REUSED",
+            kw_http_error(res, 409, "IDEMPOTENCY_CONFLICT",
                           "this Idempotency-Key was used for a different request; use a new key");
             return;
         }
@@ -397,7 +397,7 @@ static void process(kw_server *s, kw_http_req *req, kw_http_res *res, const kw_r
     if (answered || check_access(route, req, res) || check_body_type(req, res))
         return;
     const char *key = strcmp(req->method, "POST") == 0 ? kw_http_header(req, "Idempotency-Key") : NULL;
-    if (key && s->hooks.idem_lookup && s->hooks.idem_store)
+    if (key && s->hooks.idem_lookup && s->hooks.idem_store && !(route->flags & KW_ROUTE_SECRET_REPLY))
         run_idempotent(s, route, key, req, res);
     else
         run_handler(route, req, res);
@@ -604,6 +604,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     request *r = *con_cls;
     if (!r)
         return;
+    /* A body may hold a password (registration, login). */
+    if (r->body)
+        explicit_bzero(r->body, r->cap);
     free(r->body);
     free(r);
     *con_cls = NULL;

@@ -9,7 +9,9 @@
  * limit (429, except KW_ROUTE_UNLIMITED routes), enforces the route's access
  * (401 anonymous, 403 not admin), checks the body (413 beyond body_max, 415
  * when not JSON), replays or records POSTs carrying Idempotency-Key through
- * the application's hooks, and finally runs the handler. Every reply gets
+ * the application's hooks (a key reused for a different request is 409
+ * IDEMPOTENCY_CONFLICT; routes flagged KW_ROUTE_SECRET_REPLY are never
+ * recorded), and finally runs the handler. Every reply gets
  * the security headers (CSP, HSTS, nosniff, frame deny, referrer policy),
  * X-Request-Id, the RateLimit-* headers when counted, CORS headers for
  * allowed origins, and `Cache-Control: no-store` unless the handler set one.

@@ -1,14 +1,16 @@
 /*
  * `kalewx serve` — runs the whole service in one process: the engine (cycle
- * monitor, farmer, resolver, settlement), the embedded devnet and, when
- * built in, the HTTP API. SIGINT or SIGTERM stop it gracefully: the tick in
- * progress finishes, every transaction commits or rolls back, and the
- * process exits 0.
+ * monitor, farmer, resolver, settlement), the embedded devnet and the HTTP
+ * API with its event streams and webhooks (api/app.h). SIGINT or SIGTERM
+ * stop it gracefully: the API stops taking requests and ends its streams,
+ * then the tick in progress finishes, every transaction commits or rolls
+ * back, and the process exits 0.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "api/app.h"
 #include "cli/commands.h"
 #include "engine/engine.h"
 #include "obs/log.h"
@@ -34,16 +36,21 @@ int kw_cmd_serve(kw_cli *cli, int argc, char **argv)
         fprintf(stderr, "kalewx serve: %s\n", err.msg);
         return KW_EXIT_SERVER;
     }
-    if (kw_engine_start(e, &err) != 0) {
+    kw_app *app = NULL;
+    if (kw_app_start(&cli->cfg, e, -1, &app, &err) != 0 || kw_engine_start(e, &err) != 0) {
+        KW_LOG(KW_LOG_ERROR, "cannot start", KW_LS("error", err.msg));
         fprintf(stderr, "kalewx serve: %s\n", err.msg);
+        kw_app_stop(app);
         kw_engine_close(e);
         return KW_EXIT_SERVER;
     }
     KW_LOG(KW_LOG_INFO, "kalewx serving", KW_LS("chain", e->chain.name), KW_LS("database", kw_store_backend_name(e->store)),
-           KW_LI("block_seconds", e->chain.block_seconds), KW_LI("monitor_interval_ms", e->interval_ms));
+           KW_LI("port", kw_api_port(app->api)), KW_LI("block_seconds", e->chain.block_seconds),
+           KW_LI("monitor_interval_ms", e->interval_ms));
     int sig = 0;
     sigwait(&stop, &sig);
     KW_LOG(KW_LOG_INFO, "stopping", KW_LS("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    kw_app_stop(app);
     kw_engine_close(e);
     KW_LOG(KW_LOG_INFO, "stopped");
     return KW_EXIT_OK;

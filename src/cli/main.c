@@ -47,10 +47,15 @@ static const kw_command commands[] = {
      "transaction. Refuses a database whose schema is newer than this binary.\n"
      "--status only reports the versions. Exit 1: bad DATABASE_URL; 2: database\n"
      "unreachable; 3: refused (schema newer than this binary, or an applied migration edited)."},
-    {"admin", kw_cmd_admin, "SUBCOMMAND [ARGS]", "operator commands on the database (rotate-master-key)",
+    {"admin", kw_cmd_admin, "SUBCOMMAND [ARGS]", "operator commands on the database (reconcile, set-access, ...)",
      "Operator commands that work on the database directly.\n"
      "  rotate-master-key --new-key-file FILE   re-seal every custodial wallet under the key in FILE,\n"
-     "                                          in one transaction (see docs/operations.md)"},
+     "                                          in one transaction (see docs/operations.md)\n"
+     "  reconcile                               check that every ledger entry balances and that the\n"
+     "                                          custodial wallets hold on chain what kalewx owes;\n"
+     "                                          exit 3 on any mismatch, --json for scripts\n"
+     "  set-access USERNAME [--tier user|premium] [--role user|admin]\n"
+     "                                          change a user's tier (rate limits) or role"},
     {"bench", kw_cmd_bench, "NAME|all [--seconds N] [--threads N]", "run benchmarks",
      "Runs a benchmark and prints its measurements with their ratio to a reference\n"
      "measured in the same run. `kalewx bench all` runs every benchmark."},

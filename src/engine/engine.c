@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -12,6 +13,7 @@
 #include "engine/custody.h"
 #include "crypto/sha.h"
 #include "obs/log.h"
+#include "obs/metrics.h"
 #include "store/ledger.h"
 #include "store/migrate.h"
 #include "store/repo_users.h"
@@ -366,7 +368,7 @@ int kw_engine_publish(kw_engine *e, kw_err *err)
         json_object_set_new(doc, "weather",
                             json_pack("{s:s,s:f,s:f,s:s}", "outcome", outcome, "final_score", final_ppm / 1e6,
                                       "confidence", conf_ppm / 1e6, "location", location));
-    char *text = json_dumps(doc, JSON_COMPACT);
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(12));
     json_decref(doc);
     if (!text)
         return kw_err_set(err, KW_ENOMEM, "out of memory");
@@ -384,8 +386,17 @@ bool kw_engine_block(kw_engine *e, uint32_t *block)
     return true;
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 int kw_engine_tick(kw_engine *e, kw_err *err)
 {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     chain_call c = {.e = e};
     int rc = kw_retry_call(&e->retry, do_status, &c, err);
     if (rc)
@@ -397,7 +408,14 @@ int kw_engine_tick(kw_engine *e, kw_err *err)
     if ((rc = kw_monitor_tick(&e->monitor, &c.status, err)) || (rc = kw_farming_tick(&e->farming, &c.status, err)))
         return rc;
     atomic_fetch_add(&e->ticks, 1);
-    return kw_engine_publish(e, err);
+    rc = kw_engine_publish(e, err);
+    /* Most ticks find the block unchanged; only those that handled a new one measure block processing. */
+    if (rc == 0 && c.status.has_block && c.status.farm_index != e->processed_block) {
+        e->processed_block = c.status.farm_index;
+        kw_metrics_observe(kw_metrics_series_get(kw_metrics_std_global()->block_processing_duration, NULL),
+                           seconds_since(&t0));
+    }
+    return rc;
 }
 
 static void *engine_main(void *arg)
@@ -410,9 +428,12 @@ static void *engine_main(void *arg)
         kw_err err = {0};
         if (kw_engine_tick(e, &err) != 0) {
             atomic_fetch_add(&e->tick_errors, 1);
+            kw_metrics_inc(KW_METRICS_SERIES(kw_metrics_std_global()->errors, "tick_failed", "engine"), 1);
             KW_LOG(KW_LOG_WARN, "engine tick failed; retrying next interval", KW_LS("error", err.msg));
         }
         pthread_mutex_lock(&e->mu);
+        if (e->after_tick)
+            e->after_tick(e->after_tick_ctx);
         if (!e->running)
             break;
         struct timespec ts;
@@ -427,6 +448,21 @@ static void *engine_main(void *arg)
     }
     pthread_mutex_unlock(&e->mu);
     return NULL;
+}
+
+void kw_engine_wake(kw_engine *e)
+{
+    pthread_mutex_lock(&e->mu);
+    pthread_cond_signal(&e->wake);
+    pthread_mutex_unlock(&e->mu);
+}
+
+void kw_engine_on_tick(kw_engine *e, void (*fn)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&e->mu);
+    e->after_tick = fn;
+    e->after_tick_ctx = ctx;
+    pthread_mutex_unlock(&e->mu);
 }
 
 int kw_engine_start(kw_engine *e, kw_err *err)

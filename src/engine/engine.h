@@ -8,8 +8,8 @@
  * document, which the engine rebuilds after every tick that changed
  * something and swaps in without locks (pubdoc.h).
  *
- * Thread-safety: kw_engine_block and kw_engine_current are thread-safe;
- * open/start/stop/close are called by one thread.
+ * Thread-safety: kw_engine_block, kw_engine_wake and the current document
+ * are thread-safe; open/start/stop/close are called by one thread.
  */
 #ifndef KW_ENGINE_ENGINE_H
 #define KW_ENGINE_ENGINE_H
@@ -57,6 +57,12 @@ typedef struct kw_engine {
     atomic_uint block;               /* current KALE block, 0 before the first tick */
     atomic_bool have_block;
     atomic_ullong ticks, tick_errors;
+    uint32_t processed_block;        /* block of the last tick that saw a new one (metrics) */
+
+    /* Runs on the engine thread after every tick, so that what the tick
+     * committed to the outbox is published at once (kw_engine_on_tick). */
+    void (*after_tick)(void *ctx);
+    void *after_tick_ctx;
 
     pthread_t thread;
     pthread_mutex_t mu;
@@ -79,6 +85,14 @@ void kw_engine_close(kw_engine *e);
 
 /* The current KALE block; false before the first successful tick. */
 bool kw_engine_block(kw_engine *e, uint32_t *block);
+
+/* Makes the engine thread tick now instead of at its next interval (a
+ * deposit or withdrawal was queued). Thread-safe. */
+void kw_engine_wake(kw_engine *e);
+
+/* Sets (or with fn NULL removes) the after-tick callback; once this
+ * returns, a callback removed is not running and will not run again. */
+void kw_engine_on_tick(kw_engine *e, void (*fn)(void *ctx), void *ctx);
 
 /* Rebuilds the /cycles/current document from the database. */
 int kw_engine_publish(kw_engine *e, kw_err *err) KW_WUR;

@@ -15,7 +15,7 @@ static const kw_sql SQL_LAST = {.sql = "SELECT COALESCE(MAX(id), 0) FROM events"
 int kw_events_append(kw_db *db, const char *type, int64_t user_id, int64_t cycle_id,
                      json_t *payload, int64_t at_ms, int64_t *id, kw_err *err)
 {
-    char *text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
     json_decref(payload);
     if (!text)
         return kw_err_set(err, KW_ENOMEM, "cannot encode the %s event", type);

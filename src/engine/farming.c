@@ -277,8 +277,11 @@ static int deposit_done_tx(kw_db *db, void *ctx, kw_err *err)
 {
     change *c = ctx;
     int64_t now = now_ms(c->f);
-    int rc = post_chain(db, KW_ACCT_USER_AVAILABLE, c->user, KW_ACCT_CHAIN_IN, c->amount, "deposit", c->tx, now, err);
-    if (rc || (rc = tx_close(db, c->tx, "succeeded", NULL, now, err)))
+    /* The treasury's wallet holds the weather reserve: what it receives is the reserve's. */
+    bool reserve = c->user == c->f->treasury_user;
+    int rc = post_chain(db, reserve ? KW_ACCT_WEATHER_RESERVE : KW_ACCT_USER_AVAILABLE, c->user, KW_ACCT_CHAIN_IN,
+                        c->amount, reserve ? "reserve_deposit" : "deposit", c->tx, now, err);
+    if (rc || (rc = tx_close(db, c->tx, "succeeded", NULL, now, err)) || reserve)
         return rc;
     return balance_event(db, c->user, "deposit", now, err);
 }

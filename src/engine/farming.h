@@ -65,7 +65,8 @@ int kw_farming_tick(kw_farming *f, const kw_chain_status *s, kw_err *err) KW_WUR
 /* Queues a transfer executed by the next tick: a devnet faucet deposit to
  * the user's wallet (kind "deposit") or a withdrawal to an external G…
  * address (kind "withdrawal", whose ledger debit happens here, at once, in
- * the same transaction, so the balance cannot be spent twice). */
+ * the same transaction, so the balance cannot be spent twice). A deposit to
+ * the treasury user is booked to the weather reserve (an operator funding it). */
 int kw_farming_request_deposit(kw_store *st, int64_t user_id, int64_t amount, int64_t now_ms,
                                int64_t *tx_id, kw_err *err) KW_WUR;
 int kw_farming_request_withdrawal(kw_store *st, int64_t user_id, int64_t amount, const char *to_address,

@@ -170,6 +170,43 @@ int kw_identity_authenticate_token(kw_identity *id, const char *token, int64_t n
     return rc;
 }
 
+int kw_identity_get(kw_identity *id, int64_t user_id, kw_identity_user *out, kw_err *err)
+{
+    kw_user u = {0};
+    char wallet[KW_STRKEY_BUFSZ];
+    int rc = load_user(id, NULL, user_id, &u, wallet, err);
+    sodium_memzero(u.password_hash, sizeof u.password_hash);
+    if (rc == 0)
+        describe(&u, wallet, out);
+    return rc;
+}
+
+int kw_identity_set_access(kw_identity *id, const char *username, const kw_access_tier *tier,
+                           const kw_access_role *role, int64_t now_ms, kw_identity_user *out, kw_err *err)
+{
+    if (tier && *tier == KW_ACCESS_ANONYMOUS)
+        return kw_err_set(err, KW_EINVAL, "a user's tier is user or premium");
+    kw_user u = {0};
+    kw_db *db;
+    int rc = kw_store_acquire(id->store, KW_DB_WRITE, &db, err);
+    if (rc)
+        return rc;
+    if ((rc = kw_repo_users_get_by_name(db, username, &u, err)) == 0) {
+        if (tier)
+            u.tier = *tier == KW_ACCESS_PREMIUM ? KW_TIER_PREMIUM : KW_TIER_USER;
+        if (role)
+            u.admin = *role == KW_ACCESS_ADMIN;
+        rc = kw_repo_users_set_access(db, u.id, u.tier, u.admin, now_ms, err);
+    }
+    kw_store_release(id->store, db);
+    sodium_memzero(u.password_hash, sizeof u.password_hash);
+    if (rc == KW_ENOTFOUND)
+        return kw_err_set(err, rc, "no user named \"%s\"", username);
+    if (rc == 0 && out)
+        rc = kw_identity_get(id, u.id, out, err);
+    return rc;
+}
+
 /* A key's last use is recorded at most this often: a write per request would
  * serialise every API-key request on SQLite's single writer. */
 #define TOUCH_EVERY_MS 60000

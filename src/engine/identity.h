@@ -88,6 +88,15 @@ int kw_identity_authenticate_token(kw_identity *id, const char *token, int64_t n
 int kw_identity_authenticate_apikey(kw_identity *id, const char *key, int64_t now_ms,
                                     kw_identity_principal *out, kw_err *err) KW_WUR;
 
+/* The user with this id. KW_ENOTFOUND when there is none. */
+int kw_identity_get(kw_identity *id, int64_t user_id, kw_identity_user *out, kw_err *err) KW_WUR;
+
+/* Sets a user's tier and/or role (operators only: `kalewx admin set-access`);
+ * a NULL one is kept. KW_ENOTFOUND for an unknown username, KW_EINVAL for
+ * the anonymous tier; out (may be NULL) gets the user as it now is. */
+int kw_identity_set_access(kw_identity *id, const char *username, const kw_access_tier *tier,
+                           const kw_access_role *role, int64_t now_ms, kw_identity_user *out, kw_err *err) KW_WUR;
+
 /* Creates an API key for user_id; key receives the only copy of the key
  * text, meta what is stored (prefix, name, times). name may be "" (≤ 64 bytes). */
 int kw_identity_apikey_create(kw_identity *id, int64_t user_id, const char *name, int64_t now_ms,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -15,6 +16,7 @@
 #include "crypto/sha.h"
 #include "engine/events.h"
 #include "obs/log.h"
+#include "obs/metrics.h"
 
 static const kw_sql SQL_DAO_SEED = {
     .sql = "INSERT INTO daos (id, name, base_weight_ppm, seed_correct, seed_total, correct_votes, total_votes, "
@@ -249,10 +251,15 @@ static int reveal_tx(kw_db *db, void *ctx, kw_err *err)
     int rc;
     if ((rc = load_reveals(db, c, err)) || (rc = load_records(db, c->records, err)))
         return rc;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     c->nacc = kw_reveal_filter(c->cycle, c->reveals, c->nrev, c->accepted, c->rejected);
     if ((rc = kw_consensus_decide(c->cycle, c->entropy, c->records, c->accepted, c->nacc, &c->cons, err)) ||
         (rc = kw_final_weather_of(&c->cons, c->observed, c->suit.score, &c->fin)))
         return rc ? rc : kw_err_set(err, KW_EINTERNAL, "final weather could not be computed");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    kw_metrics_observe(kw_metrics_series_get(kw_metrics_std_global()->dao_consensus_duration, NULL),
+                       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     json_t *votes = json_array();
     for (size_t i = 0; i < c->nrev && rc == 0; i++) {
         const kw_reveal *v = &c->reveals[i];
@@ -279,7 +286,8 @@ static int reveal_tx(kw_db *db, void *ctx, kw_err *err)
                                           "precip_mm", c->report.obs.precip_mm, "suitability", kw_round3(c->suit.score),
                                           "source", c->report.source, "fallback", c->report.fallback)
                               : json_null();
-    char *dao_text = json_dumps(dao, JSON_COMPACT), *obs_text = json_dumps(obs, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *dao_text = json_dumps(dao, JSON_COMPACT | JSON_REAL_PRECISION(12)),
+         *obs_text = json_dumps(obs, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
     int64_t n = 0;
     if (rc == 0 && dao_text && obs_text)
         rc = kw_db_exec(db, &SQL_TO_REVEALING,

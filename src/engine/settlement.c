@@ -9,6 +9,7 @@
 #include "core/amount.h"
 #include "engine/events.h"
 #include "engine/resolver.h"
+#include "obs/metrics.h"
 #include "store/ledger.h"
 #include "store/performance.h"
 
@@ -307,6 +308,10 @@ static int settle_tx(kw_db *db, void *ctx, kw_err *err)
     if ((rc = kw_events_append(db, KW_EV_CYCLE_SETTLED, 0, (int64_t)r->cycle, ev, r->now, NULL, err)) != 0)
         return rc;
     r->rep->settled_now = true;
+    snprintf(r->rep->outcome, sizeof r->rep->outcome, "%s", outcome);
+    r->rep->wager_payouts = 0;
+    for (size_t i = 0; i < r->nw; i++)
+        r->rep->wager_payouts += r->wag[i].payout;
     r->rep->positions = (int64_t)r->np;
     r->rep->wagers = (int64_t)r->nw;
     return 0;
@@ -316,7 +321,16 @@ int kw_settlement_run(kw_store *st, uint64_t cycle_id, uint32_t wager_fee_bps, i
                       kw_settlement_report *rep, kw_err *err)
 {
     run r = {.cycle = cycle_id, .fee_bps = wager_fee_bps, .now = now_ms, .rep = rep};
+    memset(rep, 0, sizeof *rep);
     int rc = kw_store_tx(st, settle_tx, &r, err);
+    if (rc == 0 && rep->settled_now) {
+        /* Counted after the commit: a retried transaction must not count twice. */
+        const kw_metrics_std *m = kw_metrics_std_global();
+        kw_metrics_inc(KW_METRICS_SERIES(m->cycles_processed, rep->outcome), 1);
+        kw_metrics_inc(KW_METRICS_SERIES(m->rewards_distributed, "bonus"), rep->totals.bonuses_paid);
+        kw_metrics_inc(KW_METRICS_SERIES(m->rewards_distributed, "make_whole"), rep->totals.make_whole_paid);
+        kw_metrics_inc(KW_METRICS_SERIES(m->rewards_distributed, "wager_payout"), rep->wager_payouts);
+    }
     free(r.prow);
     free(r.wrow);
     free(r.pos);

@@ -29,7 +29,9 @@
 
 typedef struct kw_settlement_report {
     bool settled_now;
+    char outcome[8];              /* "GOOD" or "BAD" once settled now */
     int64_t positions, wagers;
+    int64_t wager_payouts;        /* paid to winning (or refunded) wagers */
     kw_settle_totals totals;
 } kw_settlement_report;
 

@@ -10,6 +10,7 @@ static const kw_sql INSERT = {
 #define COLUMNS "SELECT id, username, password_hash, tier, is_admin, created_at, updated_at, external_wallet FROM users "
 static const kw_sql BY_ID = {.sql = COLUMNS "WHERE id = $1"};
 static const kw_sql BY_NAME = {.sql = COLUMNS "WHERE lower(username) = lower($1)"};
+static const kw_sql SET_ACCESS = {.sql = "UPDATE users SET tier = $2, is_admin = $3, updated_at = $4 WHERE id = $1"};
 
 const char *kw_user_tier_name(kw_user_tier t)
 {
@@ -64,4 +65,14 @@ int kw_repo_users_get(kw_db *db, int64_t id, kw_user *out, kw_err *err)
 int kw_repo_users_get_by_name(kw_db *db, const char *username, kw_user *out, kw_err *err)
 {
     return get(db, &BY_NAME, KW_T(username), out, err);
+}
+
+int kw_repo_users_set_access(kw_db *db, int64_t id, kw_user_tier tier, bool admin, int64_t now_ms, kw_err *err)
+{
+    int64_t changes = 0;
+    int rc = kw_db_exec(db, &SET_ACCESS, KW_ARGS(KW_I(id), KW_T(kw_user_tier_name(tier)), KW_I(admin), KW_I(now_ms)),
+                        &changes, err);
+    if (rc == 0 && changes == 0)
+        rc = kw_err_set(err, KW_ENOTFOUND, "no such user");
+    return rc;
 }

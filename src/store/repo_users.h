@@ -41,6 +41,10 @@ int kw_repo_users_create(kw_db *db, const kw_user *u, int64_t now_ms, int64_t *i
 int kw_repo_users_get(kw_db *db, int64_t id, kw_user *out, kw_err *err) KW_WUR;
 int kw_repo_users_get_by_name(kw_db *db, const char *username, kw_user *out, kw_err *err) KW_WUR;
 
+/* Sets a user's tier and admin flag. KW_ENOTFOUND when there is no such user. */
+int kw_repo_users_set_access(kw_db *db, int64_t id, kw_user_tier tier, bool admin, int64_t now_ms,
+                             kw_err *err) KW_WUR;
+
 const char *kw_user_tier_name(kw_user_tier t);
 
 #endif

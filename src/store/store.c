@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ int kw_store_acquire(kw_store *st, kw_db_mode mode, kw_db **out, kw_err *err)
 {
     int rc = st->ops->acquire(st, mode, out, err);
     if (rc == 0) {
+        atomic_fetch_add_explicit(&st->active, 1, memory_order_relaxed);
         (*out)->mode = mode;
         (*out)->in_tx = false;
         (*out)->tx_failed = false;
@@ -73,7 +75,10 @@ void kw_store_release(kw_store *st, kw_db *db)
         return;
     kw_db_rollback(db);
     st->ops->release(st, db);
+    atomic_fetch_sub_explicit(&st->active, 1, memory_order_relaxed);
 }
+
+int kw_store_active(kw_store *st) { return atomic_load_explicit(&st->active, memory_order_relaxed); }
 
 int kw_store_tx(kw_store *st, int (*fn)(kw_db *db, void *ctx, kw_err *err), void *ctx, kw_err *err)
 {

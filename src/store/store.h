@@ -147,6 +147,8 @@ const char *kw_store_backend_name(const kw_store *st);
 int kw_store_acquire(kw_store *st, kw_db_mode mode, kw_db **out, kw_err *err) KW_WUR;
 /* Gives the connection back; rolls back a transaction left open. */
 void kw_store_release(kw_store *st, kw_db *db);
+/* Connections lent out right now (for the kale_db_connections_active gauge). */
+int kw_store_active(kw_store *st);
 
 /* Runs fn(db, ctx, err) in a write transaction and commits it, retrying the
  * whole function up to 3 times on KW_ETRANSIENT (lost race, busy, dropped
@@ -232,6 +234,7 @@ struct kw_store_ops {
 struct kw_store {
     const kw_store_ops *ops;
     void *state;
+    _Atomic int active;      /* connections lent out (kw_store_active) */
 };
 
 /* A backend's connection struct begins with this. */

@@ -130,7 +130,7 @@ static int replay(void *ctx, int64_t after, size_t limit, kw_hub_emit_fn emit, v
         if (app.outbox[i].id <= after)
             continue;
         const char *d = app.outbox[i].data;
-        int rc = emit(sink, &(kw_event){app.outbox[i].id, app.outbox[i].type, app.outbox[i].owner, d, strlen(d)});
+        int rc = emit(sink, &(kw_hub_event){app.outbox[i].id, app.outbox[i].type, app.outbox[i].owner, d, strlen(d)});
         n++;
         if (rc) {
             pthread_mutex_unlock(&app.mu);
@@ -211,14 +211,14 @@ static int add_routes(void *ctx, kw_router *r, kw_err *err)
 {
     (void)ctx;
     const kw_route routes[] = {
-        {"GET", "/test/hello", hello, KW_ACCESS_PUBLIC, 0, NULL, ""},
-        {"POST", "/test/echo", echo, KW_ACCESS_PUBLIC, 0, NULL, ""},
-        {"POST", "/test/wager", wager, KW_ACCESS_PUBLIC, 0, NULL, ""},
-        {"POST", "/test/counter", counter, KW_ACCESS_PUBLIC, 0, NULL, ""},
-        {"GET", "/test/me", me, KW_ACCESS_USER, 0, NULL, ""},
-        {"GET", "/test/admin", me, KW_ACCESS_ADMIN, 0, NULL, ""},
-        {"GET", "/test/boom", boom, KW_ACCESS_PUBLIC, 0, NULL, ""},
-        {"GET", "/test/cycles/{id}", cycle, KW_ACCESS_PUBLIC, 0, NULL, ""},
+        {"GET", "/test/hello", hello, KW_ROUTE_PUBLIC, 0, NULL, ""},
+        {"POST", "/test/echo", echo, KW_ROUTE_PUBLIC, 0, NULL, ""},
+        {"POST", "/test/wager", wager, KW_ROUTE_PUBLIC, 0, NULL, ""},
+        {"POST", "/test/counter", counter, KW_ROUTE_PUBLIC, 0, NULL, ""},
+        {"GET", "/test/me", me, KW_ROUTE_USER, 0, NULL, ""},
+        {"GET", "/test/admin", me, KW_ROUTE_ADMIN, 0, NULL, ""},
+        {"GET", "/test/boom", boom, KW_ROUTE_PUBLIC, 0, NULL, ""},
+        {"GET", "/test/cycles/{id}", cycle, KW_ROUTE_PUBLIC, 0, NULL, ""},
     };
     return kw_router_add_all(r, routes, sizeof routes / sizeof routes[0], err);
 }
@@ -237,7 +237,7 @@ static void publish(int64_t id, const char *type, int64_t owner)
     const char *d = app.outbox[i].data;
     pthread_mutex_unlock(&app.mu);
     kw_err e = {0};
-    int rc = kw_api_publish(api, &(kw_event){id, type, owner, d, strlen(d)}, &e);
+    int rc = kw_api_publish(api, &(kw_hub_event){id, type, owner, d, strlen(d)}, &e);
     CHECK(rc == 0, "publish %lld: %s", (long long)id, e.msg);
 }
 
@@ -483,10 +483,10 @@ static void test_bodies(void)
     reply_free(&r);
     const char num[] = "{\"direction\":\"bad\",\"amount\":12.5}";
     r = request(shared, "POST", "/test/wager", json, num, strlen(num));
-    expect_error(&r, 400, "VALIDATION_ERROR", "field \"amount\" must be a string", "number amount");
+    expect_error(&r, 400, "INVALID_AMOUNT", "field \"amount\" must be a string", "number amount");
     const char unknown[] = "{\"direction\":\"bad\",\"amount\":\"1\",\"admin\":true}";
     r = request(shared, "POST", "/test/wager", json, unknown, strlen(unknown));
-    expect_error(&r, 400, "VALIDATION_ERROR", "unknown field \"admin\"", "unknown field");
+    expect_error(&r, 400, "UNKNOWN_FIELD", "unknown field \"admin\"", "unknown field");
     const char broken[] = "{\"direction\":";
     r = request(shared, "POST", "/test/wager", json, broken, strlen(broken));
     expect_error(&r, 400, "MALFORMED_JSON", "malformed JSON", "malformed");
@@ -549,7 +549,7 @@ static void test_idempotency(void)
     reply_free(&a);
     reply_free(&b);
     reply c = request(shared, "POST", "/test/counter", h, "{\"x\":1}", 7);
-    expect_error(&c, 422, "IDEMPOTENCY_KEY_REUSED", "different request", "key reused");
+    expect_error(&c, 409, "IDEMPOTENCY_CONFLICT", "different request", "key reused");
     static const char *const other[] = {"Content-Type: application/json", "Idempotency-Key: order-2", NULL};
     c = request(shared, "POST", "/test/counter", other, "{}", 2);
     CHECK(c.status == 201 && app.counter == 2, "a new key runs again");

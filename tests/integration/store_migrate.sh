@@ -10,9 +10,9 @@ export KALEWX_DATA_DIR=$tmp/data LOG_LEVEL=warn
 backend=sqlite
 case "${DATABASE_URL:-}" in postgres*) backend=postgresql;; esac
 
-check first 0 "$k" migrate; contains "$backend schema at version 2 (2 migrations applied)"
+check first 0 "$k" migrate; contains "$backend schema at version 3 (3 migrations applied)"
 check again 0 "$k" migrate; contains "(0 migrations applied)"
-check status 0 "$k" --json migrate --status; contains '"applied":0,"version":2,"latest":2'
+check status 0 "$k" --json migrate --status; contains '"applied":0,"version":3,"latest":3'
 check help 0 "$k" help migrate; contains "usage: kalewx migrate"
 check bad-arg 1 "$k" migrate --frobnicate
 check bad-url 1 env DATABASE_URL=mysql://x "$k" migrate; contains "DATABASE_URL"

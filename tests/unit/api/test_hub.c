@@ -40,7 +40,7 @@ static kw_hub *make(size_t cap, int64_t start, kw_hub_replay_fn replay, void *ct
 static void publish(kw_hub *h, int64_t id, const char *type, int64_t owner, const char *data)
 {
     kw_err e = {0};
-    cr_assert_eq(kw_hub_publish(h, &(kw_event){id, type, owner, data, strlen(data)}, &e), 0, "%s", e.msg);
+    cr_assert_eq(kw_hub_publish(h, &(kw_hub_event){id, type, owner, data, strlen(data)}, &e), 0, "%s", e.msg);
 }
 
 static kw_hub_sub *sub(kw_hub *h, int64_t user, int64_t last, waiter *w)
@@ -93,12 +93,12 @@ Test(hub, bad_events_are_refused)
 {
     hub = make(8, 5, NULL, NULL);
     kw_err e;
-    cr_assert_eq(kw_hub_publish(hub, &(kw_event){5, "a", 0, "{}", 2}, &e), KW_EINVAL, "not above start_id");
-    cr_assert_eq(kw_hub_publish(hub, &(kw_event){6, "Bad Type", 0, "{}", 2}, &e), KW_EINVAL);
-    cr_assert_eq(kw_hub_publish(hub, &(kw_event){6, "", 0, "{}", 2}, &e), KW_EINVAL);
-    cr_assert_eq(kw_hub_publish(hub, &(kw_event){6, "a", 0, "{\0}", 3}, &e), KW_EINVAL);
+    cr_assert_eq(kw_hub_publish(hub, &(kw_hub_event){5, "a", 0, "{}", 2}, &e), KW_EINVAL, "not above start_id");
+    cr_assert_eq(kw_hub_publish(hub, &(kw_hub_event){6, "Bad Type", 0, "{}", 2}, &e), KW_EINVAL);
+    cr_assert_eq(kw_hub_publish(hub, &(kw_hub_event){6, "", 0, "{}", 2}, &e), KW_EINVAL);
+    cr_assert_eq(kw_hub_publish(hub, &(kw_hub_event){6, "a", 0, "{\0}", 3}, &e), KW_EINVAL);
     publish(hub, 6, "a", 0, "{}");
-    cr_assert_eq(kw_hub_publish(hub, &(kw_event){6, "a", 0, "{}", 2}, &e), KW_EINVAL);
+    cr_assert_eq(kw_hub_publish(hub, &(kw_hub_event){6, "a", 0, "{}", 2}, &e), KW_EINVAL);
     cr_assert(strstr(e.msg, "not above"));
     cr_assert_eq(kw_hub_last_id(hub), 6);
     kw_hub_free(hub);
@@ -250,7 +250,7 @@ static int replay(void *ctx, int64_t after, size_t limit, kw_hub_emit_fn emit, v
     size_t n = 0;
     for (int64_t id = after + 1; id <= o->last && n < limit; id++, n++) {
         snprintf(data, sizeof data, "{\"n\":%lld}", (long long)id);
-        int rc = emit(sink, &(kw_event){id, "block.changed", id % 5 == 0 ? 7 : 0, data, strlen(data)});
+        int rc = emit(sink, &(kw_hub_event){id, "block.changed", id % 5 == 0 ? 7 : 0, data, strlen(data)});
         if (rc)
             return rc;
     }
@@ -404,7 +404,7 @@ static int racing_replay(void *ctx, int64_t after, size_t limit, kw_hub_emit_fn 
     char data[] = "{}";
     size_t n = 0;
     for (int64_t id = after + 1; id <= end && n < limit; id++, n++) {
-        int rc = emit(sink, &(kw_event){id, "block.changed", 0, data, 2});
+        int rc = emit(sink, &(kw_hub_event){id, "block.changed", 0, data, 2});
         if (rc)
             return rc;
     }

@@ -12,7 +12,7 @@ static int h(const struct kw_http_req *req, struct kw_http_res *res)
 }
 
 static const kw_route routes[] = {
-    {"GET", "/health", h, KW_ACCESS_PUBLIC, KW_ROUTE_UNLIMITED, NULL, "liveness"},
+    {"GET", "/health", h, KW_ROUTE_PUBLIC, KW_ROUTE_UNLIMITED, NULL, "liveness"},
     {"GET", "/api/v1/cycles", h, 0, 0, NULL, "list"},
     {"GET", "/api/v1/cycles/current", h, 0, 0, NULL, "current"},
     {"GET", "/api/v1/cycles/{id}", h, 0, 0, NULL, "one"},
