@@ -26,7 +26,17 @@ function h(tag, attrs = {}, ...children) {
 
 const pct = (v, digits = 1) => (v === null || v === undefined ? '—' : `${(Number(v) * 100).toFixed(digits)} %`);
 const num = (v, digits = 1) => (v === null || v === undefined ? '—' : Number(v).toFixed(digits));
-const placeName = (loc) => (loc && typeof loc === 'object' ? loc.name ?? loc.id : loc) ?? '—';
+// City names: lists give a city's id, some replies its {id, name}; the names
+// seen are remembered, and an id never named yet is shown title-cased.
+const cityNames = new Map();
+function placeName(loc) {
+  if (!loc) return '—';
+  if (typeof loc === 'object') {
+    if (loc.id && loc.name) cityNames.set(loc.id, loc.name);
+    return loc.name ?? loc.id;
+  }
+  return cityNames.get(loc) ?? loc.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
+}
 const outcomeBadge = (o) => (o ? h('span', { class: `badge ${String(o).toLowerCase()}` }, String(o).toUpperCase()) : '—');
 const kale = (s) => (s === null || s === undefined ? '—' : `${displayAmount(s)}`);
 
@@ -297,13 +307,20 @@ function markStale(...views) {
   if (views.includes(state.view)) refresh(LOADERS[state.view]);
 }
 
-// Runs a loader, showing an API failure in the banner rather than the console.
+// Runs a loader, showing an API failure in the banner (until a later load
+// succeeds) rather than in the console.
+let loadFailed = false;
 async function refresh(loader) {
   try {
     await loader();
+    if (loadFailed) {
+      loadFailed = false;
+      banner(null);
+    }
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
     if (e.status === 401) return;
+    loadFailed = true;
     banner(e.status === 429 ? `Too many requests for now: ${e.message}` : `Could not load data: ${e.message}`);
   }
 }
@@ -320,8 +337,8 @@ function daoSamples() {
   }
 }
 
-// Effective weights are only published as they stand now, so the page keeps
-// the history it has seen: one sample after each settlement, in this browser.
+// Effective weights are only published for the current cycle, so the page
+// keeps the history it has seen, in this browser: one sample per cycle.
 function recordSample(daos, cycleId) {
   const samples = daoSamples().filter((s) => s.cycle !== cycleId);
   samples.push({ cycle: cycleId, daos: Object.fromEntries(daos.map((d) => [d.id, { a: d.accuracy, w: d.weight }])) });
@@ -329,14 +346,10 @@ function recordSample(daos, cycleId) {
   localStorage.setItem(WEIGHT_KEY, JSON.stringify(samples.slice(-200)));
 }
 
-function settledCycleOf(daos) {
-  return Math.max(-1, ...daos.map((d) => d.last_vote_cycle ?? -1));
-}
-
 async function sampleDaos() {
-  const { daos } = await api('/daos');
-  recordSample(daos, settledCycleOf(daos));
-  state.daos = daos;
+  const list = await api('/daos');
+  recordSample(list.daos, list.cycle_id);
+  state.daos = list.daos;
   if (state.view === 'daos') renderDaoTable();
 }
 
@@ -373,8 +386,10 @@ function renderDaoTable() {
     h('td', { class: 'num' }, num(d.base_weight, 2)),
     h('td', { class: 'num' }, pct(d.accuracy)),
     h('td', { class: 'num' }, `${d.correct_votes}/${d.total_votes}`),
+    h('td', { class: 'num' }, num(d.volume, 2)),
+    h('td', { class: 'num' }, num(d.recency, 2)),
     h('td', { class: 'num' }, num(d.weight, 3)),
-    h('td', { class: 'num' }, d.last_vote_cycle ?? '—'))), 'No DAOs.', 6);
+    h('td', { class: 'num' }, d.last_vote_cycle >= 0 ? d.last_vote_cycle : '—'))), 'No DAOs.', 8);
   const maxW = Math.max(...daos.map((d) => d.weight), 0.001);
   barRows($('dao-bars'), {
     label: 'accuracy and effective weight of each DAO',
@@ -400,16 +415,16 @@ function renderWeightHistory() {
   const id = $('dao-pick').value;
   const samples = daoSamples().filter((s) => s.daos[id]);
   lineChart($('dao-weight-chart'), {
-    label: `accuracy and effective weight of ${id} after each settlement`,
+    label: `accuracy and effective weight of ${id} in each cycle`,
     series: [
       { name: 'accuracy', cls: 'acc', points: samples.map((s) => ({ x: s.cycle, y: s.daos[id].a, title: `cycle ${s.cycle}: accuracy ${pct(s.daos[id].a)}` })) },
       { name: 'effective weight', cls: 'weight', points: samples.map((s) => ({ x: s.cycle, y: s.daos[id].w, title: `cycle ${s.cycle}: weight ${num(s.daos[id].w, 3)}` })) },
     ],
     yMin: 0,
     yMax: 1,
-    yFormat: (v) => v.toFixed(1),
+    yFormat: (v) => v.toFixed(2),
     xLabel: 'cycle',
-    empty: 'The history starts with the next settlement this page sees.',
+    empty: 'No cycle seen yet.',
   });
 }
 
@@ -417,6 +432,7 @@ async function loadDaoHistory() {
   const id = $('dao-pick').value;
   if (!id) return;
   const d = await api(`/daos/${encodeURIComponent(id)}`);
+  $('dao-rule').textContent = d.rule ? `Rule: ${d.rule}` : '';
   const votes = [...(d.recent_votes ?? [])].filter((v) => v.correct !== null && v.correct !== undefined).sort((a, b) => a.cycle_id - b.cycle_id);
   let hits = 0;
   const points = votes.map((v, i) => {
@@ -450,7 +466,7 @@ async function loadDaos() {
     }),
   ]);
   state.daos = list.daos;
-  if (!daoSamples().length) recordSample(list.daos, settledCycleOf(list.daos));
+  recordSample(list.daos, list.cycle_id);
   renderCommitments();
   renderVotes(votesCycle, votes.votes ?? []);
   renderDaoTable();
@@ -474,16 +490,20 @@ function factorScore(f, v) {
   return Math.max(0, 100 - (dist / f.tol) * 100);
 }
 
-function renderCity(cycle) {
+// r: /cycles/{id}/results of the latest revealed cycle, or null.
+function renderCity(r) {
   const box = $('wx-city');
-  const obs = cycle?.observation;
-  if (!cycle || !cycle.location) {
+  const obs = r?.observation;
+  if (!r) {
     box.replaceChildren(h('p', { class: 'muted' }, 'No cycle has been revealed yet.'));
     return;
   }
-  const head = h('p', { class: 'city' }, h('strong', {}, placeName(cycle.location)), h('span', { class: 'muted' }, ` · cycle ${cycle.id} · `), outcomeBadge(cycle.outcome));
+  const head = h('p', { class: 'city' }, h('strong', {}, placeName(r.location)), h('span', { class: 'muted' }, ` · cycle ${r.cycle_id} · `), outcomeBadge(r.outcome));
+  const blend = h('p', { class: 'small' }, 'Final score ', h('strong', {}, num(r.final_score, 1)), obs
+    ? ` = 0.6 × DAO consensus ${num(r.dao_score, 1)} + 0.4 × weather ${num(r.weather_score, 1)}`
+    : ` = DAO consensus ${num(r.dao_score, 1)} (no weather observation)`);
   if (!obs) {
-    box.replaceChildren(head, h('p', { class: 'muted' }, 'No weather observation: the outcome is the DAO consensus alone.'));
+    box.replaceChildren(head, blend);
     return;
   }
   const rows = FACTORS.map((f) => {
@@ -500,7 +520,7 @@ function renderCity(cycle) {
       h('td', { class: 'num' }, `${r.f.lo}–${r.f.hi}`),
       h('td', { class: 'num' }, num(r.s, 0)),
       h('td', { class: 'num' }, `${Math.round(r.f.weight * 100)} %`)))));
-  box.replaceChildren(head,
+  box.replaceChildren(head, blend,
     h('p', {}, 'Kale suitability ', h('strong', { id: 'wx-suitability' }, num(obs.suitability, 1)), h('span', { class: 'muted' }, ` / 100 · ${obs.source ?? ''}${obs.fallback ? ' (fallback)' : ''}`)),
     chart, h('div', { class: 'table-wrap' }, table));
   splitBar(chart, {
@@ -514,6 +534,8 @@ async function loadWeather() {
   const [list, stats] = await Promise.all([api('/cycles?limit=60'), api('/weather/statistics')]);
   const cycles = list.cycles ?? [];
   for (const c of cycles) state.cycles.set(c.id, c);
+  const revealed = cycles.find((c) => c.location);
+  renderCity(revealed ? await api(`/cycles/${revealed.id}/results`) : null);
   const scored = cycles.filter((c) => c.final_score !== null && c.final_score !== undefined);
   lineChart($('wx-score-chart'), {
     label: `final weather score of the last ${scored.length} cycles; above 50 is GOOD`,
@@ -539,11 +561,11 @@ async function loadWeather() {
   barRows($('wx-city-chart'), {
     label: 'cycles and average kale suitability by city',
     legend: [{ cls: 'count', text: 'cycles drawn' }, { cls: 'suit', text: 'average suitability' }],
-    rows: cities.map(([name, v]) => ({
-      label: name,
+    rows: cities.map(([id, v]) => ({
+      label: placeName(id),
       bars: [
-        { value: v.count, max: maxCount, cls: 'count', text: `${v.count}×`, title: `${name}: ${v.count} cycles` },
-        { value: Number(v.average_suitability ?? 0), max: 100, cls: 'suit', text: num(v.average_suitability, 0), title: `${name}: average suitability ${num(v.average_suitability, 1)}` },
+        { value: v.count, max: maxCount, cls: 'count', text: `${v.count}×`, title: `${placeName(id)}: ${v.count} cycles` },
+        { value: Number(v.average_suitability ?? 0), max: 100, cls: 'suit', text: num(v.average_suitability, 0), title: `${placeName(id)}: average suitability ${num(v.average_suitability, 1)}` },
       ],
     })),
     empty: 'No city has been drawn yet.',
@@ -555,8 +577,6 @@ async function loadWeather() {
     h('td', { class: 'num' }, pct(c.confidence, 0)),
     h('td', {}, placeName(c.location)),
     h('td', {}, c.state))), 'No cycles yet.', 6);
-  const revealed = cycles.find((c) => c.location);
-  renderCity(revealed ? await api(`/cycles/${revealed.id}`) : null);
   state.stale.delete('weather');
 }
 
@@ -589,9 +609,7 @@ const PERF_FIELDS = [
 ];
 
 function renderPerformance(perf) {
-  const items = perf ? PERF_FIELDS.filter(([k]) => perf[k] !== undefined && perf[k] !== null)
-    .map(([k, label, f]) => h('div', {}, h('dt', {}, label), h('dd', {}, f(perf[k])))) : [];
-  $('pf-perf').replaceChildren(...(items.length ? items : [h('div', {}, h('dt', {}, 'Performance'), h('dd', { class: 'muted' }, 'after your first settled cycle'))]));
+  $('pf-perf').replaceChildren(...PERF_FIELDS.map(([k, label, f]) => h('div', {}, h('dt', {}, label), h('dd', {}, f(perf[k])))));
 }
 
 const SETTLED_WAGER = new Set(['won', 'lost', 'refunded']);
@@ -657,20 +675,11 @@ function renderPortfolio(positions, wagers, perf) {
 
 async function loadPortfolio() {
   if (!session.token) return;
-  const optional = (p) => p.catch((e) => {
-    if (e instanceof ApiError && e.status === 404) return null;
-    throw e;
-  });
-  const [, pos, wag, list] = await Promise.all([
-    loadBalance(), api('/me/positions'), api('/me/wagers'), api('/cycles?limit=60'),
+  const [, pos, wag, perf, list] = await Promise.all([
+    loadBalance(), api('/me/positions'), api('/me/wagers'), api('/me/performance'), api('/cycles?limit=60'),
   ]);
   for (const c of list.cycles ?? []) state.cycles.set(c.id, c);
-  const positions = pos.positions ?? [];
-  const wagers = wag.wagers ?? [];
-  // The summary exists once a settlement has counted the user in.
-  const settled = positions.some((p) => p.status === 'settled') || wagers.some((w) => SETTLED_WAGER.has(w.status));
-  const perf = settled ? await optional(api('/me/performance')) : null;
-  renderPortfolio(positions, wagers, perf);
+  renderPortfolio(pos.positions ?? [], wag.wagers ?? [], perf);
   state.stale.delete('portfolio');
 }
 
@@ -697,6 +706,7 @@ function amountOf(input, out, limits) {
 // Submits a form's request once at a time and reports the outcome in its
 // live region; an API rejection shows the API's own message.
 function handle(form, out, run) {
+  form.addEventListener('input', (ev) => ev.target.setAttribute('aria-invalid', 'false'));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const button = form.querySelector('button[type=submit]');
@@ -751,9 +761,6 @@ function setupActionForms() {
     say($('faucet-out'), `Faucet request ${r.id} is ${r.status}; the balance updates when the devnet pays it.`, true);
     await loadBalance();
   });
-  for (const input of [$('agri-amount'), $('wager-amount'), $('faucet-amount')]) {
-    input.addEventListener('input', () => input.setAttribute('aria-invalid', 'false'));
-  }
 }
 
 // ---------------------------------------------------------------- account

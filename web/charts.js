@@ -48,14 +48,24 @@ function empty(box, message) {
   box.replaceChildren(p);
 }
 
+// A round step that cuts [lo, hi] into about count parts.
+function step(lo, hi, count) {
+  const raw = (hi - lo || 1) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw);
+}
+
+// [lo, hi] widened to whole steps, so the highest bar or point has a tick above it.
+function rounded(lo, hi) {
+  const s = step(lo, hi, 4);
+  return [Math.floor(lo / s) * s, Math.ceil(hi / s) * s];
+}
+
 // Round tick values spanning [lo, hi].
 function ticks(lo, hi, count) {
-  const span = hi - lo || 1;
-  const raw = span / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw);
+  const s = step(lo, hi, count);
   const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toFixed(10)));
+  for (let v = Math.ceil(lo / s) * s; v <= hi + s * 1e-9; v += s) out.push(Number(v.toFixed(10)));
   return out;
 }
 
@@ -89,9 +99,9 @@ export function lineChart(box, spec) {
     let x1 = Math.max(...xs);
     if (x0 === x1) { x0 -= 1; x1 += 1; }
     const ys = pts.map((p) => p.y);
-    const y0 = spec.yMin ?? Math.min(...ys);
-    let y1 = spec.yMax ?? Math.max(...ys);
-    if (y1 === y0) y1 = y0 + 1;
+    const [lo, hi] = rounded(Math.min(...ys), Math.max(...ys) === Math.min(...ys) ? Math.min(...ys) + 1 : Math.max(...ys));
+    const y0 = spec.yMin ?? lo;
+    const y1 = spec.yMax ?? hi;
     const X = (x) => m.l + ((x - x0) / (x1 - x0)) * (width - m.l - m.r);
     const { svg, Y, grid } = frame(width, height, m, y0, y1, fmt);
     const xt = ticks(x0, x1, Math.max(2, Math.floor(width / 90))).filter((t) => Number.isInteger(t));
@@ -168,9 +178,9 @@ export function columns(box, spec) {
     const height = 200;
     const m = { l: 56, r: 8, t: 10, b: 28 };
     const vals = spec.bars.map((b) => b.value);
-    const lo = Math.min(0, ...vals);
-    let hi = Math.max(0, ...vals);
-    if (hi === lo) hi = lo + 1;
+    const least = Math.min(0, ...vals);
+    const most = Math.max(0, ...vals);
+    const [lo, hi] = rounded(least, most === least ? least + 1 : most);
     const { svg, Y } = frame(width, height, m, lo, hi, fmt);
     const slot = (width - m.l - m.r) / spec.bars.length;
     const bw = Math.max(2, Math.min(40, slot * 0.7));

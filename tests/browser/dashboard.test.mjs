@@ -64,14 +64,15 @@ async function startServer(dataDir, logPath) {
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`kalewx serve exited with ${child.exitCode}`);
     try {
-      const r = await fetch(`${base}/health`);
+      // Ready: the database answers and the engine has seen a first block.
+      const r = await fetch(`${base}/ready`);
       if (r.ok) return { child, base };
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('kalewx serve did not answer /health within 20 s');
+  throw new Error('kalewx serve was not ready within 20 s');
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'kalewx-browser-'));
@@ -254,7 +255,6 @@ async function main() {
   await page.waitForFunction(() => document.querySelectorAll('#dao-table tbody tr th').length === 15);
   await page.waitForSelector('#dao-bars svg');
   check(await page.evaluate(() => window.kwSamePage === true), 'no reload: events arrived over the stream');
-  await page.screenshot({ path: join(SHOTS, 'daos.png'), fullPage: true });
   ok(`cycle ${plant.cycle_id} revealed its DAO votes live`);
 
   // Settlement reaches the portfolio.
@@ -266,6 +266,16 @@ async function main() {
   const net = await text(`#pf-cycles tr[data-cycle="${plant.cycle_id}"] td:last-child`);
   await page.screenshot({ path: join(SHOTS, 'portfolio.png'), fullPage: true });
   ok(`cycle ${plant.cycle_id} settled in the portfolio: net ${net} KALE`);
+
+  // After settlement each revealed vote is marked correct or wrong, and the DAO's history has a point.
+  await page.click('a[data-view="daos"]');
+  await page.waitForFunction((c) => document.getElementById('votes-cycle').textContent.endsWith(`cycle ${c}`)
+    && document.querySelectorAll('#votes-table td:last-child .badge').length > 0, plant.cycle_id);
+  await page.selectOption('#dao-pick', 'crypto-momentum');
+  await page.waitForSelector('#dao-acc-chart svg circle');
+  await page.waitForSelector('#dao-weight-chart svg circle');
+  await page.screenshot({ path: join(SHOTS, 'daos.png'), fullPage: true });
+  ok('settled DAO votes are marked correct or wrong, with accuracy and weight over time');
 
   // Weather history and the revealed city.
   await page.click('a[data-view="weather"]');
