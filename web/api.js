@@ -2,6 +2,7 @@
 
 const TOKEN_KEY = 'kalewx.token';
 const USER_KEY = 'kalewx.user';
+const EXPIRES_KEY = 'kalewx.expires';
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -12,18 +13,28 @@ export class ApiError extends Error {
 }
 
 // The access token lives in sessionStorage: it ends with the tab, and a
-// script of another origin cannot read it.
+// script of another origin cannot read it. It is dropped a minute before it
+// expires, so the page signs out instead of sending a token the API refuses.
 export const session = {
-  get token() { return sessionStorage.getItem(TOKEN_KEY); },
+  get token() {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token && Date.now() >= Number(sessionStorage.getItem(EXPIRES_KEY))) {
+      this.end();
+      return null;
+    }
+    return token;
+  },
   get username() { return sessionStorage.getItem(USER_KEY); },
-  start(token, username) {
+  start(token, username, expiresIn) {
     sessionStorage.setItem(TOKEN_KEY, token);
     sessionStorage.setItem(USER_KEY, username);
+    sessionStorage.setItem(EXPIRES_KEY, String(Date.now() + (expiresIn - 60) * 1000));
     document.dispatchEvent(new CustomEvent('kalewx:session'));
   },
   end() {
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(USER_KEY);
+    sessionStorage.removeItem(EXPIRES_KEY);
     document.dispatchEvent(new CustomEvent('kalewx:session'));
   },
 };

@@ -811,7 +811,7 @@ function setupAccountForms() {
     const t = await api('/auth/token', { method: 'POST', body: { username, password } });
     login.reset();
     out.textContent = '';
-    session.start(t.token, username);
+    session.start(t.token, t.user?.username ?? username, t.expires_in);
     location.hash = '#/portfolio';
   });
   $('logout').addEventListener('click', () => {
