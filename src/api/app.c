@@ -178,8 +178,12 @@ static int ready(void *ctx, kw_err *err)
     if (rc)
         return kw_err_set(err, KW_ETRANSIENT, "the database does not answer (%s)", err->msg);
     uint32_t block;
-    if (!kw_engine_block(app->engine, &block))
-        return kw_err_set(err, KW_ETRANSIENT, "the chain has not reported a block yet");
+    const char *doc;
+    size_t len;
+    int slot = kw_pubdoc_acquire(&app->engine->current, &doc, &len);
+    kw_pubdoc_release(&app->engine->current, slot);
+    if (!kw_engine_block(app->engine, &block) || len == 0)
+        return kw_err_set(err, KW_ETRANSIENT, "the engine has not read the chain yet");
     if (kw_breaker_is_open(&app->engine->breaker, app->engine->clock))
         return kw_err_set(err, KW_ETRANSIENT, "the chain is failing (circuit breaker open)");
     return 0;

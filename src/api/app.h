@@ -9,8 +9,8 @@
  *     "http:<user id>", kept 24 hours; anonymous requests are not recorded,
  *     nor replies flagged KW_ROUTE_SECRET_REPLY);
  *   - stream resumes replayed from the outbox, up to what the pump published;
- *   - readiness: a database round trip, a chain block seen, the chain's
- *     circuit breaker closed;
+ *   - readiness: a database round trip, a chain block seen and the current
+ *     cycle published, the chain's circuit breaker closed;
  *   - every endpoint of docs/api.md (the handlers_*.c files, one table in app.c).
  * It also starts the outbox pump (outbox.h), which hands committed events to
  * live streams in id order and wakes the webhook dispatcher (webhooks.h).

@@ -25,21 +25,10 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "client.h"
 #include "api/body.h"
 #include "core/amount.h"
 #include "obs/log.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                    \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            failures++;                                                                     \
-            fprintf(stderr, "FAIL %s:%d: %s — ", __FILE__, __LINE__, #cond);                \
-            fprintf(stderr, __VA_ARGS__);                                                   \
-            fputc('\n', stderr);                                                            \
-        }                                                                                   \
-    } while (0)
 
 static double now_s(void)
 {
@@ -241,146 +230,11 @@ static void publish(int64_t id, const char *type, int64_t owner)
     CHECK(rc == 0, "publish %lld: %s", (long long)id, e.msg);
 }
 
-/* ---------------- an HTTP client on libcurl ---------------- */
-
-typedef struct reply {
-    long status;
-    char headers[8192];
-    size_t hlen;
-    char *body;
-    size_t blen;
-    json_t *json;
-} reply;
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-    reply *r = ud;
-    char *grown = realloc(r->body, r->blen + size * n + 1);
-    if (!grown)
-        return 0;
-    r->body = grown;
-    memcpy(r->body + r->blen, p, size * n);
-    r->blen += size * n;
-    r->body[r->blen] = 0;
-    return size * n;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-    reply *r = ud;
-    size_t k = size * n;
-    if (r->hlen + k < sizeof r->headers) {
-        memcpy(r->headers + r->hlen, p, k);
-        r->hlen += k;
-        r->headers[r->hlen] = 0;
-    }
-    return k;
-}
-
-/* The value of a reply header (static buffer), or NULL. */
-static const char *header(const reply *r, const char *name)
-{
-    static char v[512];
-    size_t n = strlen(name);
-    for (const char *line = r->headers; *line;) {
-        const char *eol = strstr(line, "\r\n");
-        if (!eol)
-            break;
-        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            const char *a = line + n + 1;
-            while (*a == ' ')
-                a++;
-            snprintf(v, sizeof v, "%.*s", (int)(eol - a), a);
-            return v;
-        }
-        line = eol + 2;
-    }
-    return NULL;
-}
-
-static void reply_free(reply *r)
-{
-    free(r->body);
-    json_decref(r->json);
-    memset(r, 0, sizeof *r);
-}
-
 static CURL *shared;
 
-/* One request. headers: NULL-terminated "Name: value" strings. */
-static reply request(CURL *c, const char *method, const char *path, const char *const *headers, const char *body,
-                     size_t blen)
+static kwt_reply get(const char *path, const char *const *headers)
 {
-    reply r = {0};
-    char url[512];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)port, path);
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    struct curl_slist *hl = NULL;
-    bool has_address = false;
-    for (; headers && *headers; headers++) {
-        hl = curl_slist_append(hl, *headers);
-        has_address = has_address || strncasecmp(*headers, "X-Forwarded-For:", 16) == 0;
-    }
-    if (!has_address) {
-        /* Each request its own address: anonymous quotas stay out of the way. */
-        static unsigned next_address;
-        char xff[64];
-        unsigned n = __atomic_fetch_add(&next_address, 1, __ATOMIC_RELAXED);
-        snprintf(xff, sizeof xff, "X-Forwarded-For: 10.8.%u.%u", n / 250 % 250, n % 250 + 1);
-        hl = curl_slist_append(hl, xff);
-    }
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    CURLcode rc = curl_easy_perform(c);
-    CHECK(rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_slist_free_all(hl);
-    if (r.body && r.blen && header(&r, "Content-Type") && strstr(header(&r, "Content-Type"), "json"))
-        r.json = json_loadb(r.body, r.blen, 0, NULL);
-    return r;
-}
-
-static reply get(const char *path, const char *const *headers)
-{
-    return request(shared, "GET", path, headers, NULL, 0);
-}
-
-static const char *jstr(const reply *r, const char *key)
-{
-    return json_string_value(json_object_get(r->json, key));
-}
-
-static const char *data_str(const reply *r, const char *key)
-{
-    return json_string_value(json_object_get(json_object_get(r->json, "data"), key));
-}
-
-/* Checks the envelope of an error reply: status, code and a message containing want. */
-static void expect_error(reply *r, long status, const char *code, const char *want, const char *what)
-{
-    CHECK(r->status == status, "%s: status %ld, want %ld (%s)", what, r->status, status, r->body ? r->body : "");
-    CHECK(r->json && json_is_false(json_object_get(r->json, "success")), "%s: not an error envelope", what);
-    CHECK(jstr(r, "code") && strcmp(jstr(r, "code"), code) == 0, "%s: code %s, want %s", what,
-          jstr(r, "code") ? jstr(r, "code") : "(none)", code);
-    CHECK(jstr(r, "message") && strstr(jstr(r, "message"), want), "%s: message \"%s\" lacks \"%s\"", what,
-          jstr(r, "message") ? jstr(r, "message") : "", want);
-    json_t *meta = json_object_get(r->json, "metadata");
-    CHECK(json_string_value(json_object_get(meta, "requestId")) && json_string_value(json_object_get(meta, "timestamp")),
-          "%s: metadata missing", what);
-    reply_free(r);
+    return kwt_request(shared, "GET", path, headers, NULL, 0);
 }
 
 /* ---------------- the tests ---------------- */
@@ -389,12 +243,12 @@ static void test_keep_alive(void)
 {
     long total = 0;
     for (int i = 0; i < 50; i++) {
-        reply r = get("/health", NULL);
+        kwt_reply r = get("/health", NULL);
         CHECK(r.status == 200, "health %ld", r.status);
         long connects = 0;
         curl_easy_getinfo(shared, CURLINFO_NUM_CONNECTS, &connects);
         total += connects;
-        reply_free(&r);
+        kwt_reply_free(&r);
     }
     CHECK(total <= 1, "50 requests opened %ld connections (keep-alive broken)", total);
 }
@@ -402,54 +256,54 @@ static void test_keep_alive(void)
 static void test_security_headers(void)
 {
     static const char *const ips[] = {NULL};
-    reply r = get("/test/hello", ips);
+    kwt_reply r = get("/test/hello", ips);
     CHECK(r.status == 200, "hello %ld", r.status);
-    CHECK(data_str(&r, "hello") && strcmp(data_str(&r, "hello"), "world") == 0, "body %s", r.body);
+    CHECK(kwt_data_str(&r, "hello") && strcmp(kwt_data_str(&r, "hello"), "world") == 0, "body %s", r.body);
     CHECK(json_is_true(json_object_get(r.json, "success")), "success");
     static const char *const must[] = {"Content-Security-Policy", "Strict-Transport-Security", "X-Request-Id",
                                        "Referrer-Policy", "Cache-Control"};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
-        CHECK(header(&r, must[i]), "missing %s", must[i]);
-    CHECK(header(&r, "X-Content-Type-Options") && strcmp(header(&r, "X-Content-Type-Options"), "nosniff") == 0, "nosniff");
-    CHECK(header(&r, "X-Frame-Options") && strcmp(header(&r, "X-Frame-Options"), "DENY") == 0, "frame");
-    CHECK(strcmp(header(&r, "Cache-Control"), "no-store") == 0, "no-store");
+        CHECK(kwt_header(&r, must[i]), "missing %s", must[i]);
+    CHECK(kwt_header(&r, "X-Content-Type-Options") && strcmp(kwt_header(&r, "X-Content-Type-Options"), "nosniff") == 0, "nosniff");
+    CHECK(kwt_header(&r, "X-Frame-Options") && strcmp(kwt_header(&r, "X-Frame-Options"), "DENY") == 0, "frame");
+    CHECK(strcmp(kwt_header(&r, "Cache-Control"), "no-store") == 0, "no-store");
     const char *meta_id = json_string_value(json_object_get(json_object_get(r.json, "metadata"), "requestId"));
-    CHECK(meta_id && strcmp(meta_id, header(&r, "X-Request-Id")) == 0, "request id in header and body");
-    reply_free(&r);
+    CHECK(meta_id && strcmp(meta_id, kwt_header(&r, "X-Request-Id")) == 0, "request id in header and body");
+    kwt_reply_free(&r);
     static const char *const given[] = {"X-Request-Id: trace-abc.123", NULL};
     r = get("/test/hello", given);
-    CHECK(header(&r, "X-Request-Id") && strcmp(header(&r, "X-Request-Id"), "trace-abc.123") == 0, "client id kept");
-    reply_free(&r);
+    CHECK(kwt_header(&r, "X-Request-Id") && strcmp(kwt_header(&r, "X-Request-Id"), "trace-abc.123") == 0, "client id kept");
+    kwt_reply_free(&r);
     static const char *const bad[] = {"X-Request-Id: <script>", NULL};
     r = get("/test/hello", bad);
-    CHECK(header(&r, "X-Request-Id") && !strchr(header(&r, "X-Request-Id"), '<'), "unsafe id replaced");
-    reply_free(&r);
+    CHECK(kwt_header(&r, "X-Request-Id") && !strchr(kwt_header(&r, "X-Request-Id"), '<'), "unsafe id replaced");
+    kwt_reply_free(&r);
     /* Error replies carry them too. */
     r = get("/nowhere", ips);
-    CHECK(header(&r, "Content-Security-Policy") && header(&r, "X-Frame-Options"), "headers on 404");
-    expect_error(&r, 404, "NOT_FOUND", "no route for GET /nowhere", "404");
+    CHECK(kwt_header(&r, "Content-Security-Policy") && kwt_header(&r, "X-Frame-Options"), "headers on 404");
+    kwt_expect_error(&r, 404, "NOT_FOUND", "no route for GET /nowhere", "404");
 }
 
 static void test_routing_errors(void)
 {
     static const char *const ips[] = {NULL};
-    reply r = request(shared, "DELETE", "/test/hello", ips, NULL, 0);
-    CHECK(header(&r, "Allow") && strcmp(header(&r, "Allow"), "GET, HEAD, OPTIONS") == 0, "Allow: %s",
-          header(&r, "Allow") ? header(&r, "Allow") : "(none)");
-    expect_error(&r, 405, "METHOD_NOT_ALLOWED", "allowed: GET, HEAD, OPTIONS", "405");
+    kwt_reply r = kwt_request(shared, "DELETE", "/test/hello", ips, NULL, 0);
+    CHECK(kwt_header(&r, "Allow") && strcmp(kwt_header(&r, "Allow"), "GET, HEAD, OPTIONS") == 0, "Allow: %s",
+          kwt_header(&r, "Allow") ? kwt_header(&r, "Allow") : "(none)");
+    kwt_expect_error(&r, 405, "METHOD_NOT_ALLOWED", "allowed: GET, HEAD, OPTIONS", "405");
     r = get("/test/../etc/passwd", ips);
-    expect_error(&r, 400, "INVALID_PATH", "..", "traversal");
+    kwt_expect_error(&r, 400, "INVALID_PATH", "..", "traversal");
     r = get("/test//hello", ips);
-    expect_error(&r, 400, "INVALID_PATH", "empty segment", "empty segment");
+    kwt_expect_error(&r, 400, "INVALID_PATH", "empty segment", "empty segment");
     r = get("/test/cycles/abc", ips);
-    expect_error(&r, 400, "VALIDATION_ERROR", "path parameter id", "bad param");
+    kwt_expect_error(&r, 400, "VALIDATION_ERROR", "path parameter id", "bad param");
     r = get("/test/cycles/42", ips);
     CHECK(r.status == 200 && json_integer_value(json_object_get(json_object_get(r.json, "data"), "id")) == 42,
           "param %s", r.body);
-    reply_free(&r);
-    r = request(shared, "HEAD", "/test/hello", ips, NULL, 0);
+    kwt_reply_free(&r);
+    r = kwt_request(shared, "HEAD", "/test/hello", ips, NULL, 0);
     CHECK(r.status == 200 && r.blen == 0, "HEAD %ld %zu", r.status, r.blen);
-    reply_free(&r);
+    kwt_reply_free(&r);
 }
 
 static void test_bodies(void)
@@ -459,152 +313,152 @@ static void test_bodies(void)
     char *huge = malloc(big);
     memset(huge, 'a', big);
     CURL *c = curl_easy_init();
-    reply r = request(c, "POST", "/test/echo", json, huge, big);
-    expect_error(&r, 413, "PAYLOAD_TOO_LARGE", "larger than 65536 bytes", "10 MB body");
+    kwt_reply r = kwt_request(c, "POST", "/test/echo", json, huge, big);
+    kwt_expect_error(&r, 413, "PAYLOAD_TOO_LARGE", "larger than 65536 bytes", "10 MB body");
     curl_easy_cleanup(c);
     /* Without Content-Length (chunked), the body is read and dropped. */
     static const char *const chunked[] = {"Content-Type: application/json", "Transfer-Encoding: chunked", NULL};
     c = curl_easy_init();
-    r = request(c, "POST", "/test/echo", chunked, huge, 100 * 1024);
-    expect_error(&r, 413, "PAYLOAD_TOO_LARGE", "larger than", "chunked 100 KB body");
+    r = kwt_request(c, "POST", "/test/echo", chunked, huge, 100 * 1024);
+    kwt_expect_error(&r, 413, "PAYLOAD_TOO_LARGE", "larger than", "chunked 100 KB body");
     curl_easy_cleanup(c);
     free(huge);
-    r = request(shared, "POST", "/test/echo", json, "{\"a\":1}", 7);
+    r = kwt_request(shared, "POST", "/test/echo", json, "{\"a\":1}", 7);
     CHECK(r.status == 200 && json_integer_value(json_object_get(json_object_get(r.json, "data"), "len")) == 7,
           "echo %s", r.body);
-    reply_free(&r);
+    kwt_reply_free(&r);
     static const char *const text[] = {"Content-Type: text/plain", NULL};
-    r = request(shared, "POST", "/test/echo", text, "hi", 2);
-    expect_error(&r, 415, "UNSUPPORTED_MEDIA_TYPE", "application/json", "415");
+    r = kwt_request(shared, "POST", "/test/echo", text, "hi", 2);
+    kwt_expect_error(&r, 415, "UNSUPPORTED_MEDIA_TYPE", "application/json", "415");
     const char ok[] = "{\"type\":\"wager\",\"direction\":\"bad\",\"amount\":\"12.5\"}";
-    r = request(shared, "POST", "/test/wager", json, ok, strlen(ok));
-    CHECK(r.status == 201 && data_str(&r, "amount") && strcmp(data_str(&r, "amount"), "12.5000000") == 0, "wager %s",
+    r = kwt_request(shared, "POST", "/test/wager", json, ok, strlen(ok));
+    CHECK(r.status == 201 && kwt_data_str(&r, "amount") && strcmp(kwt_data_str(&r, "amount"), "12.5000000") == 0, "wager %s",
           r.body);
-    reply_free(&r);
+    kwt_reply_free(&r);
     const char num[] = "{\"direction\":\"bad\",\"amount\":12.5}";
-    r = request(shared, "POST", "/test/wager", json, num, strlen(num));
-    expect_error(&r, 400, "INVALID_AMOUNT", "field \"amount\" must be a string", "number amount");
+    r = kwt_request(shared, "POST", "/test/wager", json, num, strlen(num));
+    kwt_expect_error(&r, 400, "INVALID_AMOUNT", "field \"amount\" must be a string", "number amount");
     const char unknown[] = "{\"direction\":\"bad\",\"amount\":\"1\",\"admin\":true}";
-    r = request(shared, "POST", "/test/wager", json, unknown, strlen(unknown));
-    expect_error(&r, 400, "UNKNOWN_FIELD", "unknown field \"admin\"", "unknown field");
+    r = kwt_request(shared, "POST", "/test/wager", json, unknown, strlen(unknown));
+    kwt_expect_error(&r, 400, "UNKNOWN_FIELD", "unknown field \"admin\"", "unknown field");
     const char broken[] = "{\"direction\":";
-    r = request(shared, "POST", "/test/wager", json, broken, strlen(broken));
-    expect_error(&r, 400, "MALFORMED_JSON", "malformed JSON", "malformed");
+    r = kwt_request(shared, "POST", "/test/wager", json, broken, strlen(broken));
+    kwt_expect_error(&r, 400, "MALFORMED_JSON", "malformed JSON", "malformed");
     const char utf8[] = "{\"direction\":\"\xff\"}";
-    r = request(shared, "POST", "/test/wager", json, utf8, strlen(utf8));
-    expect_error(&r, 400, "MALFORMED_JSON", "UTF-8", "bad UTF-8");
+    r = kwt_request(shared, "POST", "/test/wager", json, utf8, strlen(utf8));
+    kwt_expect_error(&r, 400, "MALFORMED_JSON", "UTF-8", "bad UTF-8");
 }
 
 static void test_auth(void)
 {
     static const char *const none[] = {NULL};
-    reply r = get("/test/me", none);
-    CHECK(header(&r, "WWW-Authenticate") && strcmp(header(&r, "WWW-Authenticate"), "Bearer") == 0, "challenge");
-    expect_error(&r, 401, "AUTH_REQUIRED", "Bearer", "no credentials");
+    kwt_reply r = get("/test/me", none);
+    CHECK(kwt_header(&r, "WWW-Authenticate") && strcmp(kwt_header(&r, "WWW-Authenticate"), "Bearer") == 0, "challenge");
+    kwt_expect_error(&r, 401, "AUTH_REQUIRED", "Bearer", "no credentials");
     static const char *const bad[] = {"Authorization: Bearer nope", NULL};
     r = get("/test/hello", bad);
-    CHECK(header(&r, "WWW-Authenticate") && strstr(header(&r, "WWW-Authenticate"), "invalid_token"), "challenge");
-    expect_error(&r, 401, "INVALID_CREDENTIALS", "invalid", "bad token on a public route");
+    CHECK(kwt_header(&r, "WWW-Authenticate") && strstr(kwt_header(&r, "WWW-Authenticate"), "invalid_token"), "challenge");
+    kwt_expect_error(&r, 401, "INVALID_CREDENTIALS", "invalid", "bad token on a public route");
     static const char *const basic[] = {"Authorization: Basic YTpi", NULL};
     r = get("/test/me", basic);
-    expect_error(&r, 401, "INVALID_CREDENTIALS", "Bearer", "basic auth");
+    kwt_expect_error(&r, 401, "INVALID_CREDENTIALS", "Bearer", "basic auth");
     static const char *const user[] = {"Authorization: Bearer user-token", NULL};
     r = get("/test/me", user);
-    CHECK(r.status == 200 && data_str(&r, "username") && strcmp(data_str(&r, "username"), "alice") == 0, "me %s", r.body);
-    reply_free(&r);
+    CHECK(r.status == 200 && kwt_data_str(&r, "username") && strcmp(kwt_data_str(&r, "username"), "alice") == 0, "me %s", r.body);
+    kwt_reply_free(&r);
     r = get("/test/admin", user);
-    expect_error(&r, 403, "FORBIDDEN", "administrators", "user on admin route");
+    kwt_expect_error(&r, 403, "FORBIDDEN", "administrators", "user on admin route");
     static const char *const admin[] = {"Authorization: Bearer admin-token", NULL};
     r = get("/test/admin", admin);
     CHECK(r.status == 200, "admin %ld", r.status);
-    reply_free(&r);
+    kwt_reply_free(&r);
     static const char *const key[] = {"X-API-Key: kwx_premium", NULL};
     r = get("/test/me", key);
-    CHECK(r.status == 200 && data_str(&r, "username") && strcmp(data_str(&r, "username"), "pat") == 0, "key %s", r.body);
-    reply_free(&r);
+    CHECK(r.status == 200 && kwt_data_str(&r, "username") && strcmp(kwt_data_str(&r, "username"), "pat") == 0, "key %s", r.body);
+    kwt_reply_free(&r);
     static const char *const down[] = {"Authorization: Bearer down", NULL};
     r = get("/test/me", down);
-    expect_error(&r, 503, "UNAVAILABLE", "not available", "auth backend down");
+    kwt_expect_error(&r, 503, "UNAVAILABLE", "not available", "auth backend down");
 }
 
 static void test_internal_errors(void)
 {
     static const char *const ips[] = {NULL};
-    reply r = get("/test/boom", ips);
+    kwt_reply r = get("/test/boom", ips);
     CHECK(r.status == 500, "boom %ld", r.status);
-    CHECK(jstr(&r, "errorId") && strlen(jstr(&r, "errorId")) == 16, "error id");
-    CHECK(jstr(&r, "message") && !strstr(jstr(&r, "message"), "secret"), "detail leaked: %s", r.body);
-    reply_free(&r);
+    CHECK(kwt_jstr(&r, "errorId") && strlen(kwt_jstr(&r, "errorId")) == 16, "error id");
+    CHECK(kwt_jstr(&r, "message") && !strstr(kwt_jstr(&r, "message"), "secret"), "detail leaked: %s", r.body);
+    kwt_reply_free(&r);
 }
 
 static void test_idempotency(void)
 {
     static const char *const h[] = {"Content-Type: application/json", "Idempotency-Key: order-1", NULL};
-    reply a = request(shared, "POST", "/test/counter", h, "{}", 2);
-    reply b = request(shared, "POST", "/test/counter", h, "{}", 2);
+    kwt_reply a = kwt_request(shared, "POST", "/test/counter", h, "{}", 2);
+    kwt_reply b = kwt_request(shared, "POST", "/test/counter", h, "{}", 2);
     CHECK(a.status == 201 && b.status == 201, "statuses %ld %ld", a.status, b.status);
     CHECK(a.blen == b.blen && memcmp(a.body, b.body, a.blen) == 0, "retry differs: %s vs %s", a.body, b.body);
-    CHECK(header(&b, "Idempotent-Replayed") != NULL, "replay marked");
+    CHECK(kwt_header(&b, "Idempotent-Replayed") != NULL, "replay marked");
     CHECK(app.counter == 1, "handler ran %d times", app.counter);
-    reply_free(&a);
-    reply_free(&b);
-    reply c = request(shared, "POST", "/test/counter", h, "{\"x\":1}", 7);
-    expect_error(&c, 409, "IDEMPOTENCY_CONFLICT", "different request", "key reused");
+    kwt_reply_free(&a);
+    kwt_reply_free(&b);
+    kwt_reply c = kwt_request(shared, "POST", "/test/counter", h, "{\"x\":1}", 7);
+    kwt_expect_error(&c, 409, "IDEMPOTENCY_CONFLICT", "different request", "key reused");
     static const char *const other[] = {"Content-Type: application/json", "Idempotency-Key: order-2", NULL};
-    c = request(shared, "POST", "/test/counter", other, "{}", 2);
+    c = kwt_request(shared, "POST", "/test/counter", other, "{}", 2);
     CHECK(c.status == 201 && app.counter == 2, "a new key runs again");
-    reply_free(&c);
+    kwt_reply_free(&c);
 }
 
 static void test_cors(void)
 {
     static const char *const pre[] = {"Origin: https://app.example", "Access-Control-Request-Method: POST",
                                       "Access-Control-Request-Headers: content-type", NULL};
-    reply r = request(shared, "OPTIONS", "/test/wager", pre, NULL, 0);
+    kwt_reply r = kwt_request(shared, "OPTIONS", "/test/wager", pre, NULL, 0);
     CHECK(r.status == 204, "preflight %ld", r.status);
-    CHECK(header(&r, "Access-Control-Allow-Origin") &&
-              strcmp(header(&r, "Access-Control-Allow-Origin"), "https://app.example") == 0,
+    CHECK(kwt_header(&r, "Access-Control-Allow-Origin") &&
+              strcmp(kwt_header(&r, "Access-Control-Allow-Origin"), "https://app.example") == 0,
           "ACAO");
-    CHECK(header(&r, "Access-Control-Allow-Methods") && strstr(header(&r, "Access-Control-Allow-Methods"), "POST"),
+    CHECK(kwt_header(&r, "Access-Control-Allow-Methods") && strstr(kwt_header(&r, "Access-Control-Allow-Methods"), "POST"),
           "methods");
-    CHECK(header(&r, "Access-Control-Allow-Headers") && strstr(header(&r, "Access-Control-Allow-Headers"), "Idempotency-Key"),
+    CHECK(kwt_header(&r, "Access-Control-Allow-Headers") && strstr(kwt_header(&r, "Access-Control-Allow-Headers"), "Idempotency-Key"),
           "headers");
-    reply_free(&r);
+    kwt_reply_free(&r);
     static const char *const evil[] = {"Origin: https://evil.example", "Access-Control-Request-Method: POST", NULL};
-    r = request(shared, "OPTIONS", "/test/wager", evil, NULL, 0);
-    CHECK(header(&r, "Access-Control-Allow-Origin") == NULL, "no ACAO for others");
-    expect_error(&r, 403, "CORS_ORIGIN_DENIED", "origin", "disallowed origin");
+    r = kwt_request(shared, "OPTIONS", "/test/wager", evil, NULL, 0);
+    CHECK(kwt_header(&r, "Access-Control-Allow-Origin") == NULL, "no ACAO for others");
+    kwt_expect_error(&r, 403, "CORS_ORIGIN_DENIED", "origin", "disallowed origin");
     static const char *const simple[] = {"Origin: https://app.example", NULL};
     r = get("/test/hello", simple);
-    CHECK(header(&r, "Access-Control-Allow-Origin") && header(&r, "Vary"), "CORS on a simple request");
-    CHECK(header(&r, "Access-Control-Expose-Headers") && strstr(header(&r, "Access-Control-Expose-Headers"), "RateLimit"),
+    CHECK(kwt_header(&r, "Access-Control-Allow-Origin") && kwt_header(&r, "Vary"), "CORS on a simple request");
+    CHECK(kwt_header(&r, "Access-Control-Expose-Headers") && strstr(kwt_header(&r, "Access-Control-Expose-Headers"), "RateLimit"),
           "exposed headers");
-    reply_free(&r);
-    r = request(shared, "OPTIONS", "/test/hello", NULL, NULL, 0);
-    CHECK(r.status == 204 && header(&r, "Allow"), "plain OPTIONS %ld", r.status);
-    reply_free(&r);
+    kwt_reply_free(&r);
+    r = kwt_request(shared, "OPTIONS", "/test/hello", NULL, NULL, 0);
+    CHECK(r.status == 204 && kwt_header(&r, "Allow"), "plain OPTIONS %ld", r.status);
+    kwt_reply_free(&r);
 }
 
 /* Uses up a tier's limit from a fresh address and checks the 429. */
 static void exhaust(const char *const *h, long limit, const char *what)
 {
     for (long i = 0; i < limit; i++) {
-        reply r = get("/test/hello", h);
+        kwt_reply r = get("/test/hello", h);
         CHECK(r.status == 200, "%s request %ld: %ld", what, i + 1, r.status);
         char want[24];
         snprintf(want, sizeof want, "%ld", limit - i - 1);
-        CHECK(header(&r, "RateLimit-Remaining") && strcmp(header(&r, "RateLimit-Remaining"), want) == 0,
-              "%s remaining %s, want %s", what, header(&r, "RateLimit-Remaining"), want);
-        reply_free(&r);
+        CHECK(kwt_header(&r, "RateLimit-Remaining") && strcmp(kwt_header(&r, "RateLimit-Remaining"), want) == 0,
+              "%s remaining %s, want %s", what, kwt_header(&r, "RateLimit-Remaining"), want);
+        kwt_reply_free(&r);
     }
-    reply r = get("/test/hello", h);
+    kwt_reply r = get("/test/hello", h);
     char lim[24];
     snprintf(lim, sizeof lim, "%ld", limit);
-    CHECK(header(&r, "Retry-After") && atoi(header(&r, "Retry-After")) >= 1, "%s Retry-After", what);
-    CHECK(header(&r, "RateLimit-Limit") && strcmp(header(&r, "RateLimit-Limit"), lim) == 0, "%s limit", what);
-    CHECK(header(&r, "RateLimit-Remaining") && strcmp(header(&r, "RateLimit-Remaining"), "0") == 0, "%s remaining", what);
-    CHECK(header(&r, "RateLimit-Reset"), "%s reset", what);
-    expect_error(&r, 429, "RATE_LIMITED", "rate limit", what);
+    CHECK(kwt_header(&r, "Retry-After") && atoi(kwt_header(&r, "Retry-After")) >= 1, "%s Retry-After", what);
+    CHECK(kwt_header(&r, "RateLimit-Limit") && strcmp(kwt_header(&r, "RateLimit-Limit"), lim) == 0, "%s limit", what);
+    CHECK(kwt_header(&r, "RateLimit-Remaining") && strcmp(kwt_header(&r, "RateLimit-Remaining"), "0") == 0, "%s remaining", what);
+    CHECK(kwt_header(&r, "RateLimit-Reset"), "%s reset", what);
+    kwt_expect_error(&r, 429, "RATE_LIMITED", "rate limit", what);
 }
 
 static void test_rate_limits(void)
@@ -612,21 +466,21 @@ static void test_rate_limits(void)
     static const char *const anon[] = {"X-Forwarded-For: 192.0.2.10", NULL};
     exhaust(anon, 5, "anonymous");
     static const char *const other[] = {"X-Forwarded-For: 192.0.2.11", NULL};
-    reply r = get("/test/hello", other);
+    kwt_reply r = get("/test/hello", other);
     CHECK(r.status == 200, "another address is not limited");
-    reply_free(&r);
+    kwt_reply_free(&r);
     static const char *const spoof[] = {"X-Forwarded-For: 192.0.2.12, 192.0.2.10", NULL};
     r = get("/test/hello", spoof);
     CHECK(r.status == 429, "the right-most address counts (%ld)", r.status);
-    reply_free(&r);
+    kwt_reply_free(&r);
     for (int i = 0; i < 20; i++) {
         r = get("/health", anon);
-        CHECK(r.status == 200 && !header(&r, "RateLimit-Limit"), "/health exempt");
-        reply_free(&r);
+        CHECK(r.status == 200 && !kwt_header(&r, "RateLimit-Limit"), "/health exempt");
+        kwt_reply_free(&r);
     }
     r = get("/metrics", anon);
     CHECK(r.status == 200, "/metrics exempt");
-    reply_free(&r);
+    kwt_reply_free(&r);
     static const char *const user[] = {"Authorization: Bearer limited-token", "X-Forwarded-For: 192.0.2.10", NULL};
     exhaust(user, 8, "user");
     static const char *const premium[] = {"X-API-Key: kwx_limited", "X-Forwarded-For: 192.0.2.10", NULL};
@@ -636,58 +490,58 @@ static void test_rate_limits(void)
     for (int i = 0; i < 5; i++) {
         r = get("/test/hello", badtok);
         CHECK(r.status == 401, "bad token %ld", r.status);
-        reply_free(&r);
+        kwt_reply_free(&r);
     }
     r = get("/test/hello", badtok);
     CHECK(r.status == 429, "failed logins are limited too (%ld)", r.status);
-    reply_free(&r);
+    kwt_reply_free(&r);
     /* So is scanning for routes. */
     static const char *const scan[] = {"X-Forwarded-For: 192.0.2.14", NULL};
     for (int i = 0; i < 5; i++) {
         r = get("/wp-admin", scan);
-        CHECK(r.status == 404 && header(&r, "RateLimit-Remaining"), "scan %ld", r.status);
-        reply_free(&r);
+        CHECK(r.status == 404 && kwt_header(&r, "RateLimit-Remaining"), "scan %ld", r.status);
+        kwt_reply_free(&r);
     }
     r = get("/wp-admin", scan);
     CHECK(r.status == 429, "unmatched requests are limited (%ld)", r.status);
-    reply_free(&r);
+    kwt_reply_free(&r);
 }
 
 static void test_system_routes(void)
 {
-    reply r = get("/health", NULL);
-    CHECK(r.status == 200 && data_str(&r, "status") && strcmp(data_str(&r, "status"), "ok") == 0, "health %s", r.body);
-    reply_free(&r);
+    kwt_reply r = get("/health", NULL);
+    CHECK(r.status == 200 && kwt_data_str(&r, "status") && strcmp(kwt_data_str(&r, "status"), "ok") == 0, "health %s", r.body);
+    kwt_reply_free(&r);
     r = get("/ready", NULL);
     CHECK(r.status == 200, "ready %ld", r.status);
-    reply_free(&r);
+    kwt_reply_free(&r);
     app.ready = false;
     r = get("/ready", NULL);
-    expect_error(&r, 503, "NOT_READY", "database", "not ready");
+    kwt_expect_error(&r, 503, "NOT_READY", "database", "not ready");
     app.ready = true;
     r = get("/metrics", NULL);
-    CHECK(r.status == 200 && header(&r, "Content-Type") && strstr(header(&r, "Content-Type"), "text/plain"), "metrics");
+    CHECK(r.status == 200 && kwt_header(&r, "Content-Type") && strstr(kwt_header(&r, "Content-Type"), "text/plain"), "metrics");
     CHECK(r.body && strstr(r.body, "kale_api_request_duration_seconds_count{method=\"GET\",route=\"/test/hello\","
                                     "status_code=\"200\"}"),
           "request metric missing");
     CHECK(r.body && strstr(r.body, "# TYPE kale_cycles_processed_total counter"), "std metrics");
-    reply_free(&r);
+    kwt_reply_free(&r);
     r = get("/", NULL);
-    CHECK(r.status == 200 && header(&r, "ETag") && header(&r, "Content-Type") &&
-              strstr(header(&r, "Content-Type"), "text/html"),
+    CHECK(r.status == 200 && kwt_header(&r, "ETag") && kwt_header(&r, "Content-Type") &&
+              strstr(kwt_header(&r, "Content-Type"), "text/html"),
           "index %ld", r.status);
     char inm[128];
-    snprintf(inm, sizeof inm, "If-None-Match: %s", header(&r, "ETag") ? header(&r, "ETag") : "x");
-    reply_free(&r);
+    snprintf(inm, sizeof inm, "If-None-Match: %s", kwt_header(&r, "ETag") ? kwt_header(&r, "ETag") : "x");
+    kwt_reply_free(&r);
     const char *const cond[] = {inm, NULL};
     r = get("/", cond);
     CHECK(r.status == 304 && r.blen == 0, "conditional GET %ld", r.status);
-    reply_free(&r);
+    kwt_reply_free(&r);
     r = get("/static/app.js", NULL);
-    CHECK(r.status == 200 && header(&r, "Content-Type") && strstr(header(&r, "Content-Type"), "javascript"), "js");
-    reply_free(&r);
+    CHECK(r.status == 200 && kwt_header(&r, "Content-Type") && strstr(kwt_header(&r, "Content-Type"), "javascript"), "js");
+    kwt_reply_free(&r);
     r = get("/static/missing.js", NULL);
-    expect_error(&r, 404, "NOT_FOUND", "missing.js", "missing static file");
+    kwt_expect_error(&r, 404, "NOT_FOUND", "missing.js", "missing static file");
 }
 
 /* ---------------- event streams over raw sockets ---------------- */
@@ -935,7 +789,7 @@ static void test_many_streams(void)
     CHECK(kw_api_streams(api) == 0, "%zu streams left after clients closed", kw_api_streams(api));
 }
 
-/* Opens a stream and reads until its reply headers arrived (so it is
+/* Opens a stream and reads until its kwt_reply headers arrived (so it is
  * subscribed), then until it has `want` events. */
 static void read_stream(client *c, const char *ip, const char *extra, int want)
 {
@@ -1094,6 +948,7 @@ int main(void)
         return 1;
     }
     port = kw_api_port(api);
+    kwt_client_port(port);
     shared = curl_easy_init();
 
     struct {
@@ -1116,10 +971,10 @@ int main(void)
         {"stop with open streams", test_stop_with_open_streams},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        int before = failures;
+        int before = kwt_failures;
         double t = now_s();
         tests[i].fn();
-        printf("%s %s (%.2f s)\n", failures == before ? "ok  " : "FAIL", tests[i].name, now_s() - t);
+        printf("%s %s (%.2f s)\n", kwt_failures == before ? "ok  " : "FAIL", tests[i].name, now_s() - t);
         fflush(stdout);
     }
     curl_easy_cleanup(shared);
@@ -1129,9 +984,9 @@ int main(void)
     char cmd[64];
     snprintf(cmd, sizeof cmd, "rm -rf %s", web);
     if (system(cmd) != 0)
-        failures++;
+        kwt_failures++;
     for (int i = 0; i < app.nidem; i++)
         free(app.idem[i].rec.body);
-    printf("%d failure(s)\n", failures);
-    return failures ? 1 : 0;
+    printf("%d failure(s)\n", kwt_failures);
+    return kwt_failures ? 1 : 0;
 }
