@@ -282,9 +282,7 @@ function onEvent(type, d) {
       if (state.view === 'daos') renderCommitments();
       break;
     case 'dao.revealed':
-      state.revealed = d;
-      state.stale.add('daos');
-      if (state.view === 'daos') refresh(loadDaos);
+      markStale('daos');
       break;
     case 'weather.resolved':
       if (state.cycle?.id === d.cycle_id) {
@@ -294,7 +292,8 @@ function onEvent(type, d) {
       markStale('weather');
       break;
     case 'cycle.settled':
-      refresh(sampleDaos);
+      // The DAO view samples the weights itself when it reloads.
+      if (state.view !== 'daos') refresh(sampleDaos);
       markStale('daos', 'weather', 'portfolio');
       break;
     default:
@@ -349,8 +348,6 @@ function recordSample(daos, cycleId) {
 async function sampleDaos() {
   const list = await api('/daos');
   recordSample(list.daos, list.cycle_id);
-  state.daos = list.daos;
-  if (state.view === 'daos') renderDaoTable();
 }
 
 function renderCommitments() {
