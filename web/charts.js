@@ -150,7 +150,7 @@ export function barRows(box, spec) {
     const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, height });
     const span = width - labelW - valueW - 8;
     (spec.legend ?? []).forEach((k, i) => {
-      const lx = labelW + i * 150;
+      const lx = (width >= 480 ? labelW : 0) + i * 150;
       svg.append(el('rect', { x: lx, y: 4, width: 10, height: 10, class: `key ${k.cls}` }));
       svg.append(el('text', { x: lx + 14, y: 13, class: 'legend' }, k.text));
     });
