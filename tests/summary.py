@@ -2,7 +2,10 @@
 """Prints one line "N passed, N failed" for one or more meson testlog.json files.
 
 A Criterion executable counts as the number of test cases it ran (from its
-"Synthesis" line); any other test program counts as one. Exits 1 on a failure.
+"Synthesis" line); any other test program counts as one. A skipped test
+(exit 77) did not run, so it is not counted as passed: the line then ends
+with ", N skipped" and the skipped tests are named above it. Exits 1 on a
+failure.
 """
 import json
 import re
@@ -14,11 +17,15 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 def main(paths):
     passed = failed = 0
+    skipped = []
     for path in paths:
         with open(path) as f:
             for line in f:
                 t = json.loads(line)
-                ok = t["result"] in ("OK", "EXPECTEDFAIL", "SKIP")
+                if t["result"] == "SKIP":
+                    skipped.append(t["name"])
+                    continue
+                ok = t["result"] in ("OK", "EXPECTEDFAIL")
                 m = SYNTH.search(ANSI.sub("", (t.get("stdout") or "") + (t.get("stderr") or "")))
                 if m:
                     tested, passing = int(m.group(1)), int(m.group(2))
@@ -30,7 +37,11 @@ def main(paths):
                     passed += 1
                 else:
                     failed += 1
-    print(f"{passed} passed, {failed} failed")
+    if skipped:
+        print("skipped (did not run): " + ", ".join(skipped))
+        print(f"{passed} passed, {failed} failed, {len(skipped)} skipped")
+    else:
+        print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
 

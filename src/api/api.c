@@ -71,7 +71,11 @@ int kw_api_start(const kw_config *cfg, const kw_api_hooks *hooks, int port, kw_a
         kw_err_set(err, rc, "cannot start the event-stream heartbeat");
         goto fail;
     }
-    if ((rc = kw_static_load(kw_config_str(cfg, KW_CFG_KALEWX_WEB_DIR), &api->files, err)) != 0)
+    char webdir[4096];
+    const char *web = kw_config_str(cfg, KW_CFG_KALEWX_WEB_DIR);
+    if (!*web)
+        web = kw_static_default_dir(webdir, sizeof webdir);
+    if ((rc = kw_static_load(web, &api->files, err)) != 0)
         goto fail;
     const char *redis = kw_config_str(cfg, KW_CFG_REDIS_URL);
     if (*redis)
@@ -105,7 +109,7 @@ int kw_api_start(const kw_config *cfg, const kw_api_hooks *hooks, int port, kw_a
     if ((rc = kw_server_start(&so, api->router, &hooks->server, &api->server, err)) != 0)
         goto fail;
     KW_LOG(KW_LOG_INFO, "api started", KW_LI("routes", kw_router_count(api->router)),
-           KW_LI("dashboardFiles", kw_static_count(api->files)));
+           KW_LI("dashboardFiles", kw_static_count(api->files)), KW_LS("dashboardDir", web));
     *out = api;
     return 0;
 fail:

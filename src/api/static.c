@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/web_paths.h"
 #include "crypto/sha.h"
 
 typedef struct file {
@@ -172,6 +173,30 @@ static int walk(kw_static *st, int dirfd, const char *root, const char *prefix, 
     }
     closedir(d);
     return rc;
+}
+
+const char *kw_static_default_dir(char *out, size_t n)
+{
+    struct stat sb;
+    if (KW_WEB_DIR_FROM_BIN[0] == '/') {
+        snprintf(out, n, "%s", KW_WEB_DIR_FROM_BIN);
+        if (stat(out, &sb) == 0 && S_ISDIR(sb.st_mode))
+            return out;
+    } else {
+        char exe[4096];
+        ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (len > 0) {
+            exe[len] = 0;
+            char *slash = strrchr(exe, '/');
+            if (slash)
+                *slash = 0;
+            int w = snprintf(out, n, "%s/%s", exe, KW_WEB_DIR_FROM_BIN);
+            if (w > 0 && (size_t)w < n && stat(out, &sb) == 0 && S_ISDIR(sb.st_mode))
+                return out;
+        }
+    }
+    snprintf(out, n, "%s", KW_WEB_DIR_SOURCE);
+    return out;
 }
 
 int kw_static_load(const char *dir, kw_static **out, kw_err *err)

@@ -28,6 +28,13 @@
 
 typedef struct kw_static kw_static;
 
+/* The dashboard directory to use when none is configured: the copy that
+ * `meson install` put beside the running executable when it exists (so an
+ * installed or relocated tree finds its own files), else the source tree's
+ * web/ that this binary was built from. Writes the path into out (n bytes)
+ * and returns out. */
+const char *kw_static_default_dir(char *out, size_t n);
+
 /* Loads dir. A directory that does not exist gives an empty set (the API
  * runs without a dashboard); an unreadable file or a limit exceeded is
  * KW_EIO / KW_ELIMIT with a message naming the file. */

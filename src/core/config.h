@@ -90,7 +90,7 @@ typedef enum kw_config_type {
     X(RATE_LIMIT_PREMIUM, INT, "1000", 0, 1000000000, 0, 0, "requests per window of a premium user") \
     X(SSE_HEARTBEAT_MS, INT, "15000", 10, 3600000, 0, 0, "interval of keep-alive comments on event streams") \
     X(SSE_BUFFER_EVENTS, INT, "4096", 16, 1048576, 0, 0, "recent events kept in memory for event-stream resumes") \
-    X(KALEWX_WEB_DIR, STR, "web", 0, 0, 0, 0, "directory of the dashboard's static files") \
+    X(KALEWX_WEB_DIR, STR, "", 0, 0, 0, 0, "directory of the dashboard's files; empty = the installed copy, else the source tree's web/") \
     X(OUTBOX_POLL_MS, INT, "1000", 10, 60000, 0, 0, "how often the outbox is read for events committed elsewhere (other replicas, missed wake-ups)") \
     X(WEBHOOK_RETRY_BASE_MS, INT, "1000", 1, 3600000, 0, 0, "first webhook retry delay, doubled per attempt (up to an hour) for 24 hours") \
     X(WEBHOOK_TIMEOUT_MS, INT, "10000", 100, 120000, 0, 0, "time limit of one webhook delivery in ms")

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "api/static.h"
+#include "api/web_paths.h"
 
 static char dir[64];
 
@@ -130,4 +131,23 @@ Test(static_files, content_types)
     cr_assert_str_eq(kw_static_content_type("font.woff2"), "font/woff2");
     cr_assert_str_eq(kw_static_content_type("noext"), "application/octet-stream");
     cr_assert_str_eq(kw_static_content_type("dir.js/file"), "application/octet-stream");
+}
+
+/* From the build tree, where nothing is installed beside the executable, the
+ * default is the source tree's web/: the dashboard this binary was built with. */
+Test(static_files, default_dir_from_the_build_tree_is_the_source_tree)
+{
+    char buf[4096];
+    const char *d = kw_static_default_dir(buf, sizeof buf);
+    cr_assert_eq(d, buf);
+    cr_assert_str_eq(d, KW_WEB_DIR_SOURCE);
+    kw_static *st;
+    kw_err e = {0};
+    cr_assert_eq(kw_static_load(d, &st, &e), 0, "%s", e.msg);
+    int rc;
+    kw_http_res r = serve(st, "/", NULL, NULL, &rc);
+    cr_assert_eq(r.status, 200, "index.html is in %s", d);
+    r = serve(st, "/static/app.js", "app.js", NULL, &rc);
+    cr_assert_eq(r.status, 200, "app.js is in %s", d);
+    kw_static_free(st);
 }
