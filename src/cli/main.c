@@ -51,9 +51,10 @@ static const kw_command commands[] = {
      "Operator commands that work on the database directly.\n"
      "  rotate-master-key --new-key-file FILE   re-seal every custodial wallet under the key in FILE,\n"
      "                                          in one transaction (see docs/operations.md)"},
-    {"bench", kw_cmd_bench, "NAME|all [--seconds N] [--threads N]", "run benchmarks",
+    {"bench", kw_cmd_bench, "NAME|all [--seconds N] [--threads N] [--json-file FILE]", "run benchmarks",
      "Runs a benchmark and prints its measurements with their ratio to a reference\n"
-     "measured in the same run. `kalewx bench all` runs every benchmark."},
+     "measured in the same run. `kalewx bench all` runs every benchmark; --json-file\n"
+     "also writes the results as JSON (what --json prints) to FILE."},
     {0},
 };
 
