@@ -1,9 +1,11 @@
 #include "bench/bench.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 
@@ -16,6 +18,7 @@ static const kw_bench benches[] = {
     {"soroban", "Stellar transaction encode, hash, sign, decode vs one Ed25519 signature", kw_bench_soroban},
     {"api", "HTTP API vs a bare libmicrohttpd reply (wrk, 64 connections)", kw_bench_api},
     {"ratelimit", "rate-limit decisions/s through Redis (REDIS_URL) vs the in-memory limiter", kw_bench_ratelimit},
+    {"engine", "custodial farmers per devnet block; settling 100k positions and 100k wagers", kw_bench_engine},
     {0},
 };
 
@@ -37,6 +40,81 @@ double kw_bench_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* Runs fn with o->data_dir set to a new temporary directory, removed afterwards. */
+static int in_tmpdir(kw_store_options *o, const char *name, kw_bench_db_fn fn, void *ctx)
+{
+    char dir[] = "/tmp/kalewx-bench-XXXXXX", url[64];
+    if (!mkdtemp(dir))
+        return KW_EIO;
+    if (!o->url) {
+        snprintf(url, sizeof url, "sqlite:%s/bench.db", dir);
+        o->url = url;
+    }
+    o->data_dir = dir;
+    int rc = fn(o, name, ctx);
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return rc;
+}
+
+static const kw_sql DROP_SCHEMA = {.sql = "DROP SCHEMA IF EXISTS kalewx_bench CASCADE"};
+static const kw_sql CREATE_SCHEMA = {.sql = "CREATE SCHEMA kalewx_bench"};
+
+static int pg_exec(const char *url, const kw_sql *sql, const char *bench)
+{
+    kw_store_options o = {.url = url, .pool_size = 1};
+    kw_store *st;
+    kw_db *db;
+    kw_err err = {0};
+    int rc = kw_store_open(&o, &st, &err);
+    if (rc == 0) {
+        if ((rc = kw_store_acquire(st, KW_DB_WRITE, &db, &err)) == 0) {
+            rc = kw_db_exec(db, sql, KW_NOARGS, NULL, &err);
+            kw_store_release(st, db);
+        }
+        kw_store_close(st);
+    }
+    if (rc)
+        fprintf(stderr, "bench %s (postgresql): %s\n", bench, err.msg);
+    return rc;
+}
+
+static int on_pg(const char *url, const char *bench, kw_bench_db_fn fn, void *ctx)
+{
+    char scoped[4200];
+    if ((size_t)snprintf(scoped, sizeof scoped, "%s%coptions=-csearch_path%%3Dkalewx_bench", url,
+                         strchr(url, '?') ? '&' : '?') >= sizeof scoped)
+        return KW_EINVAL;
+    int rc = pg_exec(url, &DROP_SCHEMA, bench);
+    if (rc == 0 && (rc = pg_exec(url, &CREATE_SCHEMA, bench)) == 0) {
+        kw_store_options o = {.url = scoped, .pool_size = 1};
+        rc = in_tmpdir(&o, "postgresql", fn, ctx);
+    }
+    if (pg_exec(url, &DROP_SCHEMA, bench) != 0 && rc == 0)
+        rc = KW_EIO;
+    return rc;
+}
+
+int kw_bench_each_db(const kw_bench_opts *o, const char *bench, kw_bench_db_fn fn, void *ctx)
+{
+    const char *url = kw_config_str(o->cfg, KW_CFG_DATABASE_URL);
+    kw_store_options lite = {.pool_size = 1};
+    int rc = in_tmpdir(&lite, "sqlite", fn, ctx);
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+        int prc = on_pg(url, bench, fn, ctx);
+        rc = rc ? rc : prc;
+    } else {
+        fprintf(stderr, "bench %s: PostgreSQL skipped: set DATABASE_URL=postgres://... "
+                        "or run it as tests/pg_env.sh kalewx bench %s\n", bench, bench);
+    }
+    return rc;
 }
 
 static json_t *rows_json(const kw_bench_result *r)
@@ -64,7 +142,9 @@ static void print_table(const char *name, const kw_bench_result *r)
 
 static void usage(void)
 {
-    printf("usage: kalewx bench NAME|all [--seconds N] [--threads N] [--json]\n\nbenchmarks:\n");
+    printf("usage: kalewx bench NAME|all [--seconds N] [--threads N] [--json] [--json-file FILE]\n\n"
+           "--json prints the results as JSON instead of the table; --json-file FILE writes that\n"
+           "JSON to FILE as well (make bench: build/bench.json).\n\nbenchmarks:\n");
     for (const kw_bench *b = benches; b->name; b++)
         printf("  %-10s %s\n", b->name, b->summary);
 }
@@ -72,9 +152,11 @@ static void usage(void)
 int kw_cmd_bench(kw_cli *cli, int argc, char **argv)
 {
     kw_bench_opts o = {.seconds = 2.0, .threads = 0, .cfg = &cli->cfg};
-    const char *name = NULL;
+    const char *name = NULL, *json_file = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "--json-file") == 0 && i + 1 < argc) {
+            json_file = argv[++i];
+        } else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
             o.seconds = atof(argv[++i]);
         } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             o.threads = atoi(argv[++i]);
@@ -103,12 +185,9 @@ int kw_cmd_bench(kw_cli *cli, int argc, char **argv)
             fprintf(stderr, "kalewx bench %s: failed\n", b->name);
             rc = KW_EXIT_SERVER;
         }
-        if (cli->json)
-            json_object_set_new(out, b->name, r.json ? r.json : rows_json(&r));
-        else {
+        if (!cli->json)
             print_table(b->name, &r);
-            json_decref(r.json);
-        }
+        json_object_set_new(out, b->name, r.json ? r.json : rows_json(&r));
     }
     if (!found) {
         fprintf(stderr, "kalewx bench: no benchmark named %s\n", name);
@@ -116,12 +195,16 @@ int kw_cmd_bench(kw_cli *cli, int argc, char **argv)
         json_decref(out);
         return KW_EXIT_USAGE;
     }
+    /* A single benchmark prints its own object; `all` prints name → object. */
+    json_t *one = all ? out : json_object_get(out, name);
     if (cli->json) {
-        /* A single benchmark prints its own object; `all` prints name → object. */
-        json_t *one = all ? out : json_object_get(out, name);
         char *s = json_dumps(one, JSON_INDENT(2) | JSON_SORT_KEYS);
         printf("%s\n", s);
         free(s);
+    }
+    if (json_file && json_dump_file(one, json_file, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
+        fprintf(stderr, "kalewx bench: cannot write %s\n", json_file);
+        rc = KW_EXIT_SERVER;
     }
     json_decref(out);
     return rc;

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "core/config.h"
+#include "store/store.h"
 
 #define KW_BENCH_MAX_ROWS 64
 
@@ -50,15 +51,25 @@ void kw_bench_row_add(kw_bench_result *r, const char *metric, double value, cons
 /* Monotonic seconds, for measuring. */
 double kw_bench_now(void);
 
+/* A benchmark body run on one fresh database; name is "sqlite" or "postgresql". */
+typedef int (*kw_bench_db_fn)(const kw_store_options *o, const char *name, void *ctx);
+
+/* Runs fn on SQLite, then on PostgreSQL when DATABASE_URL names a server: in
+ * a schema kalewx_bench of that database, dropped before and after (the URL
+ * fn gets sets search_path to it). Each run gets a new temporary directory as
+ * o->data_dir (the SQLite file lives there), removed with everything in it
+ * afterwards. Without PostgreSQL it says so on stderr, naming bench. Returns
+ * the first failure. */
+int kw_bench_each_db(const kw_bench_opts *o, const char *bench, kw_bench_db_fn fn, void *ctx);
+
 /* The benchmarks, one per bench/bench_NAME.c. */
 int kw_bench_work(const kw_bench_opts *o, kw_bench_result *r);
 int kw_bench_consensus(const kw_bench_opts *o, kw_bench_result *r);
 int kw_bench_custody(const kw_bench_opts *o, kw_bench_result *r);
-/* The benchmarks (bench/bench_NAME.c). */
 int kw_bench_store(const kw_bench_opts *o, kw_bench_result *r);
 int kw_bench_soroban(const kw_bench_opts *o, kw_bench_result *r);
-/* The benchmarks (bench/bench_NAME.c). */
 int kw_bench_api(const kw_bench_opts *o, kw_bench_result *r);
 int kw_bench_ratelimit(const kw_bench_opts *o, kw_bench_result *r);
+int kw_bench_engine(const kw_bench_opts *o, kw_bench_result *r);
 
 #endif

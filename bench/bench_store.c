@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bench/bench.h"
 #include "store/ledger.h"
@@ -25,8 +24,6 @@
 
 static const kw_sql RAW_TABLE = {.sql = "CREATE TABLE bench_raw (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)"};
 static const kw_sql RAW_INSERT = {.sql = "INSERT INTO bench_raw (id, v) VALUES ($1, $2)"};
-static const kw_sql DROP_SCHEMA = {.sql = "DROP SCHEMA IF EXISTS kalewx_bench CASCADE"};
-static const kw_sql CREATE_SCHEMA = {.sql = "CREATE SCHEMA kalewx_bench"};
 
 /* 1,000 users × 100 cycles, one settled plant position each. */
 static const kw_sql GEN_USERS = {
@@ -197,14 +194,20 @@ static int measure(bench_ctx *b, const char *name, kw_bench_result *r)
     return 0;
 }
 
-static int run_on(const kw_store_options *o, const char *name, double seconds, kw_bench_result *r)
+typedef struct store_run {
+    double seconds;
+    kw_bench_result *r;
+} store_run;
+
+static int run_on(const kw_store_options *o, const char *name, void *ctx)
 {
-    bench_ctx b = {.seconds = seconds};
+    store_run *sr = ctx;
+    bench_ctx b = {.seconds = sr->seconds};
     int rc = kw_store_open(o, &b.st, &b.err);
     if (rc == 0)
         rc = kw_migrate(b.st, NULL, &b.err);
     if (rc == 0 && (rc = kw_store_acquire(b.st, KW_DB_WRITE, &b.db, &b.err)) == 0) {
-        rc = measure(&b, name, r);
+        rc = measure(&b, name, sr->r);
         kw_store_release(b.st, b.db);
     } else {
         fprintf(stderr, "bench store (%s): %s\n", name, b.err.msg);
@@ -213,68 +216,8 @@ static int run_on(const kw_store_options *o, const char *name, double seconds, k
     return rc;
 }
 
-static int run_sqlite(double seconds, kw_bench_result *r)
-{
-    char dir[] = "/tmp/kalewx-bench-XXXXXX", path[64], url[80];
-    if (!mkdtemp(dir))
-        return KW_EIO;
-    snprintf(url, sizeof url, "sqlite:%s/bench.db", dir);
-    kw_store_options o = {.url = url, .pool_size = 1};
-    int rc = run_on(&o, "sqlite", seconds, r);
-    static const char *const files[] = {"bench.db", "bench.db-wal", "bench.db-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
-    return rc;
-}
-
-static int schema(const char *url, const kw_sql *sql)
-{
-    kw_store_options o = {.url = url, .pool_size = 1};
-    kw_store *st;
-    kw_db *db;
-    kw_err err = {0};
-    int rc = kw_store_open(&o, &st, &err);
-    if (rc)
-        return rc;
-    if ((rc = kw_store_acquire(st, KW_DB_WRITE, &db, &err)) == 0) {
-        rc = kw_db_exec(db, sql, KW_NOARGS, NULL, &err);
-        kw_store_release(st, db);
-    }
-    kw_store_close(st);
-    if (rc)
-        fprintf(stderr, "bench store (postgresql): %s\n", err.msg);
-    return rc;
-}
-
-static int run_pg(const char *url, double seconds, kw_bench_result *r)
-{
-    char scoped[4200];
-    if ((size_t)snprintf(scoped, sizeof scoped, "%s%coptions=-csearch_path%%3Dkalewx_bench", url,
-                         strchr(url, '?') ? '&' : '?') >= sizeof scoped)
-        return KW_EINVAL;
-    int rc = schema(url, &DROP_SCHEMA);
-    if (rc == 0 && (rc = schema(url, &CREATE_SCHEMA)) == 0) {
-        kw_store_options o = {.url = scoped, .pool_size = 1};
-        rc = run_on(&o, "postgresql", seconds, r);
-    }
-    if (schema(url, &DROP_SCHEMA) != 0 && rc == 0)
-        rc = KW_EIO;
-    return rc;
-}
-
 int kw_bench_store(const kw_bench_opts *o, kw_bench_result *r)
 {
-    const char *url = kw_config_str(o->cfg, KW_CFG_DATABASE_URL);
-    int rc = run_sqlite(o->seconds, r);
-    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-        int prc = run_pg(url, o->seconds, r);
-        rc = rc ? rc : prc;
-    } else {
-        fprintf(stderr, "bench store: PostgreSQL skipped: set DATABASE_URL=postgres://... "
-                        "or run it as tests/pg_env.sh kalewx bench store\n");
-    }
-    return rc;
+    store_run sr = {.seconds = o->seconds, .r = r};
+    return kw_bench_each_db(o, "store", run_on, &sr);
 }

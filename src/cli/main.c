@@ -112,9 +112,10 @@ static const kw_command commands[] = {
      "settling it waits with the live status. Answers are checked before they are sent.\n"
      "When a cycle you acted in settles, it shows the result, then the next cycle's prompt.\n"
      "q, end of input or Ctrl-C quits."},
-    {"bench", kw_cmd_bench, "NAME|all [--seconds N] [--threads N]", "run benchmarks",
+    {"bench", kw_cmd_bench, "NAME|all [--seconds N] [--threads N] [--json-file FILE]", "run benchmarks",
      "Runs a benchmark and prints its measurements with their ratio to a reference\n"
-     "measured in the same run. `kalewx bench all` runs every benchmark."},
+     "measured in the same run. `kalewx bench all` runs every benchmark; --json-file\n"
+     "also writes the results as JSON (what --json prints) to FILE."},
     {0},
 };
 

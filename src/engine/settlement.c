@@ -120,29 +120,63 @@ static int load(kw_db *db, run *r, kw_err *err)
     return rc < 0 ? rc : 0;
 }
 
-/* Posts escrow −from_escrow, available +to_user, reserve ±the difference,
- * skipping zero lines. */
-static int post(kw_db *db, run *r, int64_t user, const char *kind, int64_t ref_id, int64_t from_escrow,
-                int64_t to_user, kw_err *err)
+/* The results go to the ledger in batches: one entry carries up to
+ * BATCH_ITEMS positions (or wagers), each as its escrow and available lines,
+ * plus one net line of the reserve. Every entry moves the reserve, and on
+ * PostgreSQL a row updated again and again inside one transaction gets slower
+ * with each update (each new version is reached through all the earlier
+ * ones), so one reserve update per position made a large cycle quadratic. */
+#define BATCH_ITEMS ((KW_LEDGER_MAX_LINES - 1) / 2)
+
+typedef struct batch {
+    const char *kind;     /* "settle_position" or "settle_wager" */
+    kw_ledger_line lines[KW_LEDGER_MAX_LINES];
+    size_t n, items;
+    int64_t reserve;      /* the reserve's net change */
+    int64_t first_id;     /* the first item's id names the entry */
+} batch;
+
+static int flush(kw_db *db, run *r, batch *b, kw_err *err)
+{
+    int rc = 0;
+    if (b->reserve)
+        b->lines[b->n++] = (kw_ledger_line){r->reserve_acct, b->reserve};
+    if (b->n >= 2) {
+        char ref[48], memo[48];
+        snprintf(ref, sizeof ref, "%llu:%lld", (unsigned long long)r->cycle, (long long)b->first_id);
+        snprintf(memo, sizeof memo, "%zu %s settled", b->items,
+                 strcmp(b->kind, "settle_wager") == 0 ? "wagers" : "positions");
+        kw_ledger_entry e = {.kind = b->kind, .ref = ref, .memo = memo, .lines = b->lines, .nlines = b->n,
+                             .at_ms = r->now};
+        rc = kw_ledger_post(db, &e, NULL, err);
+    }
+    b->n = b->items = 0;
+    b->reserve = 0;
+    return rc;
+}
+
+/* Adds escrow −from_escrow and available +to_user of one item to the batch,
+ * and the difference to its reserve line; an item that moves nothing is left out. */
+static int add(kw_db *db, run *r, batch *b, int64_t user, int64_t ref_id, int64_t from_escrow, int64_t to_user,
+               kw_err *err)
 {
     int64_t avail, esc;
-    int rc = kw_ledger_account(db, KW_ACCT_USER_AVAILABLE, user, &avail, err);
-    if (rc || (rc = kw_ledger_account(db, KW_ACCT_USER_ESCROW, user, &esc, err)) != 0)
-        return rc;
-    kw_ledger_line lines[3];
-    size_t n = 0;
-    if (from_escrow)
-        lines[n++] = (kw_ledger_line){esc, -from_escrow};
-    if (to_user)
-        lines[n++] = (kw_ledger_line){avail, to_user};
-    if (from_escrow != to_user)
-        lines[n++] = (kw_ledger_line){r->reserve_acct, from_escrow - to_user};
-    if (n < 2)
+    int rc = 0;
+    if (!from_escrow && !to_user)
         return 0;
-    char ref[48];
-    snprintf(ref, sizeof ref, "%llu:%lld", (unsigned long long)r->cycle, (long long)ref_id);
-    kw_ledger_entry e = {.kind = kind, .ref = ref, .lines = lines, .nlines = n, .at_ms = r->now};
-    return kw_ledger_post(db, &e, NULL, err);
+    if (b->items == BATCH_ITEMS && (rc = flush(db, r, b, err)) != 0)
+        return rc;
+    if ((rc = kw_ledger_account(db, KW_ACCT_USER_AVAILABLE, user, &avail, err)) != 0 ||
+        (rc = kw_ledger_account(db, KW_ACCT_USER_ESCROW, user, &esc, err)) != 0)
+        return rc;
+    if (b->items++ == 0)
+        b->first_id = ref_id;
+    if (from_escrow)
+        b->lines[b->n++] = (kw_ledger_line){esc, -from_escrow};
+    if (to_user)
+        b->lines[b->n++] = (kw_ledger_line){avail, to_user};
+    b->reserve += from_escrow - to_user;
+    return 0;
 }
 
 static int make_whole(kw_db *db, run *r, size_t i, kw_err *err)
@@ -170,17 +204,24 @@ static int64_t brought(const kw_settle_position *p)
 static int post_results(kw_db *db, run *r, kw_err *err)
 {
     int rc = 0;
+    batch *b = malloc(sizeof *b);
+    if (!b)
+        return kw_err_set(err, KW_ENOMEM, "out of memory");
     for (int pass = 0; pass < 2 && rc == 0; pass++) {
+        *b = (batch){.kind = "settle_position"};
         for (size_t i = 0; i < r->np && rc == 0; i++) {
-            int64_t b = brought(&r->pos[i]);
-            if ((r->pos[i].final_reward > b) == (pass == 1))
-                rc = post(db, r, r->prow[i].user_id, "settle_position", r->prow[i].id, b, r->pos[i].final_reward, err);
+            int64_t brought_in = brought(&r->pos[i]);
+            if ((r->pos[i].final_reward > brought_in) == (pass == 1))
+                rc = add(db, r, b, r->prow[i].user_id, r->prow[i].id, brought_in, r->pos[i].final_reward, err);
         }
+        rc = rc ? rc : flush(db, r, b, err);
+        *b = (batch){.kind = "settle_wager"};
         for (size_t i = 0; i < r->nw && rc == 0; i++)
             if ((r->wag[i].payout > r->wag[i].stake) == (pass == 1))
-                rc = post(db, r, r->wrow[i].user_id, "settle_wager", r->wrow[i].id, r->wag[i].stake,
-                          r->wag[i].payout, err);
+                rc = add(db, r, b, r->wrow[i].user_id, r->wrow[i].id, r->wag[i].stake, r->wag[i].payout, err);
+        rc = rc ? rc : flush(db, r, b, err);
     }
+    free(b);
     return rc;
 }
 

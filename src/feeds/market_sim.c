@@ -45,19 +45,19 @@ typedef struct asset_params {
 } asset_params;
 
 static const asset_params assets[KW_ASSET_COUNT] = {
-    [KW_ASSET_BTC] = {CRYPTO, 65000.0, 0.0030, 0.85, 1.0},
-    [KW_ASSET_ETH] = {CRYPTO, 3200.0, 0.0040, 0.85, 1.2},
+    [KW_ASSET_BTC] = {CRYPTO, 65000.0, 0.0030, 0.85, 1.0, false},
+    [KW_ASSET_ETH] = {CRYPTO, 3200.0, 0.0040, 0.85, 1.2, false},
     [KW_ASSET_XLM] = {CRYPTO, 0.11, 0.0050, 0.75, 1.3, true},
     [KW_ASSET_SOL] = {CRYPTO, 150.0, 0.0055, 0.75, 1.4, true},
-    [KW_ASSET_USDT] = {STABLE, 1.0, 0.0004, 0.0, 0.0},
-    [KW_ASSET_USDC] = {STABLE, 1.0, 0.0003, 0.0, 0.0},
+    [KW_ASSET_USDT] = {STABLE, 1.0, 0.0004, 0.0, 0.0, false},
+    [KW_ASSET_USDC] = {STABLE, 1.0, 0.0003, 0.0, 0.0, false},
     [KW_ASSET_KALE] = {CRYPTO, 0.0005, 0.0150, 0.40, 1.5, true},
     [KW_ASSET_AQUA] = {CRYPTO, 0.0008, 0.0120, 0.45, 1.4, true},
-    [KW_ASSET_EURC] = {TRACKER, 1.08, 0.0005, 0.0, 0.0},
-    [KW_ASSET_EUR] = {FX, 1.08, 0.0004, 0.6, 0.0},
-    [KW_ASSET_GBP] = {FX, 1.27, 0.00045, 0.6, 0.0},
-    [KW_ASSET_CAD] = {FX, 0.73, 0.0004, 0.5, 0.0},
-    [KW_ASSET_BRL] = {FX, 0.18, 0.0010, 0.4, 0.0},
+    [KW_ASSET_EURC] = {TRACKER, 1.08, 0.0005, 0.0, 0.0, false},
+    [KW_ASSET_EUR] = {FX, 1.08, 0.0004, 0.6, 0.0, false},
+    [KW_ASSET_GBP] = {FX, 1.27, 0.00045, 0.6, 0.0, false},
+    [KW_ASSET_CAD] = {FX, 0.73, 0.0004, 0.5, 0.0, false},
+    [KW_ASSET_BRL] = {FX, 0.18, 0.0010, 0.4, 0.0, false},
 };
 
 #define CRYPTO_REVERSION (1.0 / 300.0)

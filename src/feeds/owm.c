@@ -67,17 +67,15 @@ static int number_at(json_t *root, const char *obj, const char *field, double *o
     return 0;
 }
 
-/* Reads the documented fields; fills why and returns −1 when they are absent
- * or implausible. */
-static int parse_current(const char *text, size_t len, kw_weather_obs *out, char *why, size_t whylen)
+int kw_weather_owm_parse(const char *text, size_t len, kw_weather_obs *out, char *why, size_t whylen)
 {
     json_error_t jerr;
     json_t *root = json_loadb(text, len, 0, &jerr);
     if (!root) {
         snprintf(why, whylen, "malformed JSON (%.100s)", jerr.text);
-        return -1;
+        return KW_EINVAL;
     }
-    int rc = -1;
+    int rc = KW_EINVAL;
     double temp, humidity, wind_ms, rain = 0, snow = 0;
     if (!json_is_object(root))
         snprintf(why, whylen, "JSON is not an object");
@@ -110,12 +108,12 @@ static int fetch(const owm *o, const kw_city *c, kw_weather_obs *out, char *why,
 {
     if (!*o->key) {
         snprintf(why, whylen, "OPENWEATHER_API_KEY is not set");
-        return -1;
+        return KW_EINVAL;
     }
     CURL *curl = curl_easy_init();
     body *b = calloc(1, sizeof *b);
     char *url = curl ? request_url(o, curl, c) : NULL;
-    int rc = -1;
+    int rc = KW_EIO;
     if (!curl || !b || !url) {
         snprintf(why, whylen, "out of memory");
         goto fail;
@@ -138,7 +136,7 @@ static int fetch(const owm *o, const kw_city *c, kw_weather_obs *out, char *why,
     else if (status != 200)
         snprintf(why, whylen, "HTTP %ld", status);
     else
-        rc = parse_current(b->buf, b->len, out, why, whylen);
+        rc = kw_weather_owm_parse(b->buf, b->len, out, why, whylen);
 fail:
     wipe_free(url);
     free(b);

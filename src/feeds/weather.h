@@ -69,6 +69,11 @@ typedef struct kw_owm_options {
  * (mm, absent = 0). KW_ENOMEM or KW_EIO (libcurl unusable). */
 int kw_weather_owm_open(const kw_owm_options *o, kw_weather_provider *out, kw_err *err) KW_WUR;
 
+/* Reads one OpenWeatherMap current-weather reply (the fields above) into
+ * *out. KW_EINVAL with the reason in why (never the reply itself) when it is
+ * not JSON, lacks a field or holds implausible values. Pure; thread-safe. */
+int kw_weather_owm_parse(const char *text, size_t len, kw_weather_obs *out, char *why, size_t whylen) KW_WUR;
+
 /* The provider named by WEATHER_PROVIDER with its settings. */
 int kw_weather_open(const kw_config *cfg, kw_weather_provider *out, kw_err *err) KW_WUR;
 

@@ -496,54 +496,101 @@ static void copy_str(char *dst, size_t cap, const json_t *j)
 
 /* ---- typed methods ----------------------------------------------------------------- */
 
-int kw_rpc_get_health(kw_rpc *rpc, kw_rpc_health *out, kw_err *err)
+int kw_rpc_read_health(const json_t *res, kw_rpc_health *out, kw_err *err)
 {
-    json_t *res;
     memset(out, 0, sizeof *out);
-    int rc = kw_rpc_call(rpc, "getHealth", NULL, &res, err);
-    if (rc)
-        return rc;
     copy_str(out->status, sizeof out->status, json_object_get(res, "status"));
     (void)json_u32(res, "latestLedger", &out->latest_ledger);
     (void)json_u32(res, "oldestLedger", &out->oldest_ledger);
     (void)json_u32(res, "ledgerRetentionWindow", &out->retention_window);
     if (!out->status[0])
-        rc = kw_err_set(err, KW_EINVAL, "Stellar RPC getHealth: no status");
+        return kw_err_set(err, KW_EINVAL, "Stellar RPC getHealth: no status");
+    return 0;
+}
+
+typedef int (*result_reader)(const json_t *res, kw_xdr_arena *arena, void *out, kw_err *err);
+
+/* Calls method and reads its result with read. params is taken (released
+ * here); with_params says whether the method has any, so that a NULL params
+ * of a method that has them means building them ran out of memory. */
+static int call_read(kw_rpc *rpc, const char *method, bool with_params, json_t *params, result_reader read,
+                     kw_xdr_arena *arena, void *out, kw_err *err)
+{
+    json_t *res;
+    int rc = with_params && !params ? kw_err_set(err, KW_ENOMEM, "out of memory")
+                                    : kw_rpc_call(rpc, method, params, &res, err);
+    json_decref(params);
+    if (rc)
+        return rc;
+    rc = read(res, arena, out, err);
     json_decref(res);
     return rc;
 }
 
-int kw_rpc_get_network(kw_rpc *rpc, kw_rpc_network *out, kw_err *err)
+static int read_health_cb(const json_t *res, kw_xdr_arena *a, void *out, kw_err *err)
 {
-    json_t *res;
+    (void)a;
+    return kw_rpc_read_health(res, out, err);
+}
+static int read_network_cb(const json_t *res, kw_xdr_arena *a, void *out, kw_err *err)
+{
+    (void)a;
+    return kw_rpc_read_network(res, out, err);
+}
+static int read_ledger_cb(const json_t *res, kw_xdr_arena *a, void *out, kw_err *err)
+{
+    (void)a;
+    return kw_rpc_read_latest_ledger(res, out, err);
+}
+static int read_simulate_cb(const json_t *res, kw_xdr_arena *a, void *out, kw_err *err)
+{
+    return kw_rpc_read_simulate(res, a, out, err);
+}
+static int read_send_cb(const json_t *res, kw_xdr_arena *a, void *out, kw_err *err)
+{
+    return kw_rpc_read_send(res, a, out, err);
+}
+static int read_tx_cb(const json_t *res, kw_xdr_arena *a, void *out, kw_err *err)
+{
+    return kw_rpc_read_transaction(res, a, out, err);
+}
+
+int kw_rpc_get_health(kw_rpc *rpc, kw_rpc_health *out, kw_err *err)
+{
     memset(out, 0, sizeof *out);
-    int rc = kw_rpc_call(rpc, "getNetwork", NULL, &res, err);
-    if (rc)
-        return rc;
+    return call_read(rpc, "getHealth", false, NULL, read_health_cb, NULL, out, err);
+}
+
+int kw_rpc_read_network(const json_t *res, kw_rpc_network *out, kw_err *err)
+{
+    memset(out, 0, sizeof *out);
     const char *p = json_string_value(json_object_get(res, "passphrase"));
     if (!p || strlen(p) >= sizeof out->passphrase)
-        rc = kw_err_set(err, KW_EINVAL, "Stellar RPC getNetwork: missing or invalid passphrase");
-    else
-        snprintf(out->passphrase, sizeof out->passphrase, "%s", p);
-    if (rc == 0)
-        rc = need_u32(res, "protocolVersion", &out->protocol_version, "getNetwork", err);
-    json_decref(res);
+        return kw_err_set(err, KW_EINVAL, "Stellar RPC getNetwork: missing or invalid passphrase");
+    snprintf(out->passphrase, sizeof out->passphrase, "%s", p);
+    return need_u32(res, "protocolVersion", &out->protocol_version, "getNetwork", err);
+}
+
+int kw_rpc_get_network(kw_rpc *rpc, kw_rpc_network *out, kw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    return call_read(rpc, "getNetwork", false, NULL, read_network_cb, NULL, out, err);
+}
+
+int kw_rpc_read_latest_ledger(const json_t *res, kw_rpc_ledger *out, kw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = need_u32(res, "sequence", &out->sequence, "getLatestLedger", err);
+    (void)json_u32(res, "protocolVersion", &out->protocol_version);
+    if (kw_json_i64(res, "closeTime", &out->close_time))
+        out->close_time = 0;
     return rc;
 }
 
 int kw_rpc_get_latest_ledger(kw_rpc *rpc, kw_rpc_ledger *out, kw_err *err)
 {
-    json_t *res;
     memset(out, 0, sizeof *out);
-    int rc = kw_rpc_call(rpc, "getLatestLedger", NULL, &res, err);
-    if (rc)
-        return rc;
-    rc = need_u32(res, "sequence", &out->sequence, "getLatestLedger", err);
-    (void)json_u32(res, "protocolVersion", &out->protocol_version);
-    if (kw_json_i64(res, "closeTime", &out->close_time))
-        out->close_time = 0;
-    json_decref(res);
-    return rc;
+    return call_read(rpc, "getLatestLedger", false, NULL, read_ledger_cb, NULL, out, err);
 }
 
 static int key_b64(const kw_ledger_key *k, char **out)
@@ -576,38 +623,8 @@ int kw_rpc_get_ledger_entries(kw_rpc *rpc, const kw_ledger_key *keys, uint32_t n
     json_t *params = json_pack("{s:O}", "keys", arr);
     rc = kw_rpc_call(rpc, "getLedgerEntries", params, &res, err);
     json_decref(params);
-    if (rc)
-        goto fail;
-    uint32_t latest_ledger = 0;
-    if ((rc = need_u32(res, "latestLedger", &latest_ledger, "getLedgerEntries", err)))
-        goto fail;
-    if (latest)
-        *latest = latest_ledger;
-    json_t *entries = json_object_get(res, "entries");
-    if (entries && !json_is_array(entries) && !json_is_null(entries)) {
-        rc = kw_err_set(err, KW_EINVAL, "Stellar RPC getLedgerEntries: entries is not an array");
-        goto fail;
-    }
-    size_t idx;
-    json_t *e;
-    json_array_foreach(entries, idx, e) {
-        const char *key = json_string_value(json_object_get(e, "key"));
-        uint32_t match = n;
-        for (uint32_t i = 0; key && i < n; i++)
-            if (strcmp(key, b64[i]) == 0)
-                match = i;
-        if (match == n) {
-            rc = kw_err_set(err, KW_EINVAL, "Stellar RPC getLedgerEntries: answered a key it was not asked");
-            goto fail;
-        }
-        kw_rpc_entry *o = &out[match];
-        if ((rc = decode_xdr(json_string_value(json_object_get(e, "xdr")), arena, get_entry_cb, &o->entry,
-                             "ledger entry", err)))
-            goto fail;
-        o->found = true;
-        (void)json_u32(e, "lastModifiedLedgerSeq", &o->last_modified);
-        (void)json_u32(e, "liveUntilLedgerSeq", &o->live_until);
-    }
+    if (rc == 0)
+        rc = kw_rpc_read_ledger_entries(res, (const char *const *)b64, n, arena, out, latest, err);
 fail:
     for (uint32_t i = 0; b64 && i < n; i++)
         free(b64[i]);
@@ -615,6 +632,40 @@ fail:
     json_decref(arr);
     json_decref(res);
     return rc;
+}
+
+int kw_rpc_read_ledger_entries(const json_t *res, const char *const *keys_b64, uint32_t n, kw_xdr_arena *arena,
+                               kw_rpc_entry *out, uint32_t *latest, kw_err *err)
+{
+    memset(out, 0, n * sizeof *out);
+    uint32_t latest_ledger = 0;
+    int rc = need_u32(res, "latestLedger", &latest_ledger, "getLedgerEntries", err);
+    if (rc)
+        return rc;
+    if (latest)
+        *latest = latest_ledger;
+    json_t *entries = json_object_get(res, "entries");
+    if (entries && !json_is_array(entries) && !json_is_null(entries))
+        return kw_err_set(err, KW_EINVAL, "Stellar RPC getLedgerEntries: entries is not an array");
+    size_t idx;
+    json_t *e;
+    json_array_foreach(entries, idx, e) {
+        const char *key = json_string_value(json_object_get(e, "key"));
+        uint32_t match = n;
+        for (uint32_t i = 0; key && i < n; i++)
+            if (strcmp(key, keys_b64[i]) == 0)
+                match = i;
+        if (match == n)
+            return kw_err_set(err, KW_EINVAL, "Stellar RPC getLedgerEntries: answered a key it was not asked");
+        kw_rpc_entry *o = &out[match];
+        if ((rc = decode_xdr(json_string_value(json_object_get(e, "xdr")), arena, get_entry_cb, &o->entry,
+                             "ledger entry", err)))
+            return rc;
+        o->found = true;
+        (void)json_u32(e, "lastModifiedLedgerSeq", &o->last_modified);
+        (void)json_u32(e, "liveUntilLedgerSeq", &o->live_until);
+    }
+    return 0;
 }
 
 int64_t kw_rpc_contract_error_in_text(const char *text)
@@ -634,64 +685,58 @@ int64_t kw_rpc_contract_error_in_text(const char *text)
 int kw_rpc_simulate(kw_rpc *rpc, const char *envelope_b64, const char *auth_mode, kw_xdr_arena *arena,
                     kw_rpc_sim *out, kw_err *err)
 {
-    json_t *res = NULL;
     memset(out, 0, sizeof *out);
     out->contract_error = -1;
     json_t *params = json_pack("{s:s}", "transaction", envelope_b64);
     if (params && auth_mode)
         json_object_set_new(params, "authMode", json_string(auth_mode));
-    int rc = params ? kw_rpc_call(rpc, "simulateTransaction", params, &res, err)
-                    : kw_err_set(err, KW_ENOMEM, "out of memory");
-    json_decref(params);
+    return call_read(rpc, "simulateTransaction", true, params, read_simulate_cb, arena, out, err);
+}
+
+int kw_rpc_read_simulate(const json_t *res, kw_xdr_arena *arena, kw_rpc_sim *out, kw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->contract_error = -1;
+    int rc = need_u32(res, "latestLedger", &out->latest_ledger, "simulateTransaction", err);
     if (rc)
         return rc;
-    if ((rc = need_u32(res, "latestLedger", &out->latest_ledger, "simulateTransaction", err)))
-        goto done;
     const char *e = json_string_value(json_object_get(res, "error"));
     if (e) {
         out->failed = true;
         snprintf(out->error, sizeof out->error, "%s", e);
         out->contract_error = kw_rpc_contract_error_in_text(e);
-        goto done;
+        return 0;
     }
-    if (kw_json_i64(res, "minResourceFee", &out->min_resource_fee) || out->min_resource_fee < 0) {
-        rc = kw_err_set(err, KW_EINVAL, "Stellar RPC simulateTransaction: missing or invalid minResourceFee");
-        goto done;
-    }
+    if (kw_json_i64(res, "minResourceFee", &out->min_resource_fee) || out->min_resource_fee < 0)
+        return kw_err_set(err, KW_EINVAL, "Stellar RPC simulateTransaction: missing or invalid minResourceFee");
     if ((rc = decode_xdr(json_string_value(json_object_get(res, "transactionData")), arena, get_data_cb,
                          &out->data, "transactionData", err)))
-        goto done;
+        return rc;
     out->needs_restore = json_is_object(json_object_get(res, "restorePreamble"));
     json_t *results = json_object_get(res, "results");
-    if (json_array_size(results) > 0) {
-        json_t *r0 = json_array_get(results, 0);
-        const char *x = json_string_value(json_object_get(r0, "xdr"));
-        if (x) {
-            if ((rc = decode_xdr(x, arena, get_scval_cb, &out->result, "result", err)))
-                goto done;
-            out->has_result = true;
-        }
-        json_t *auth = json_object_get(r0, "auth");
-        size_t na = json_array_size(auth);
-        if (na > 64) {
-            rc = kw_err_set(err, KW_EINVAL, "Stellar RPC simulateTransaction: too many auth entries");
-            goto done;
-        }
-        kw_auth_entry *entries = na ? kw_xdr_arena_alloc(arena, na * sizeof *entries) : NULL;
-        if (na && !entries) {
-            rc = kw_err_set(err, KW_ENOMEM, "decoded XDR exceeds its memory cap");
-            goto done;
-        }
-        for (size_t i = 0; i < na; i++)
-            if ((rc = decode_xdr(json_string_value(json_array_get(auth, i)), arena, get_auth_cb, &entries[i],
-                                 "auth entry", err)))
-                goto done;
-        out->auth = entries;
-        out->nauth = (uint32_t)na;
+    if (json_array_size(results) == 0)
+        return 0;
+    json_t *r0 = json_array_get(results, 0);
+    const char *x = json_string_value(json_object_get(r0, "xdr"));
+    if (x) {
+        if ((rc = decode_xdr(x, arena, get_scval_cb, &out->result, "result", err)))
+            return rc;
+        out->has_result = true;
     }
-done:
-    json_decref(res);
-    return rc;
+    json_t *auth = json_object_get(r0, "auth");
+    size_t na = json_array_size(auth);
+    if (na > 64)
+        return kw_err_set(err, KW_EINVAL, "Stellar RPC simulateTransaction: too many auth entries");
+    kw_auth_entry *entries = na ? kw_xdr_arena_alloc(arena, na * sizeof *entries) : NULL;
+    if (na && !entries)
+        return kw_err_set(err, KW_ENOMEM, "decoded XDR exceeds its memory cap");
+    for (size_t i = 0; i < na; i++)
+        if ((rc = decode_xdr(json_string_value(json_array_get(auth, i)), arena, get_auth_cb, &entries[i],
+                             "auth entry", err)))
+            return rc;
+    out->auth = entries;
+    out->nauth = (uint32_t)na;
+    return 0;
 }
 
 static int parse_hash(const json_t *obj, const char *key, char out[65])
@@ -707,35 +752,32 @@ static int parse_hash(const json_t *obj, const char *key, char out[65])
 int kw_rpc_send(kw_rpc *rpc, const char *envelope_b64, kw_xdr_arena *arena, kw_rpc_send_result *out,
                 kw_err *err)
 {
-    json_t *res = NULL;
     memset(out, 0, sizeof *out);
-    json_t *params = json_pack("{s:s}", "transaction", envelope_b64);
-    int rc = params ? kw_rpc_call(rpc, "sendTransaction", params, &res, err)
-                    : kw_err_set(err, KW_ENOMEM, "out of memory");
-    json_decref(params);
-    if (rc)
-        return rc;
+    return call_read(rpc, "sendTransaction", true, json_pack("{s:s}", "transaction", envelope_b64), read_send_cb,
+                     arena, out, err);
+}
+
+int kw_rpc_read_send(const json_t *res, kw_xdr_arena *arena, kw_rpc_send_result *out, kw_err *err)
+{
+    memset(out, 0, sizeof *out);
     const char *st = json_string_value(json_object_get(res, "status"));
     static const char *const names[] = {"PENDING", "DUPLICATE", "TRY_AGAIN_LATER", "ERROR"};
     int found = -1;
     for (int i = 0; st && i < 4; i++)
         if (strcmp(st, names[i]) == 0)
             found = i;
-    if (found < 0 || parse_hash(res, "hash", out->hash)) {
-        rc = kw_err_set(err, KW_EINVAL, "Stellar RPC sendTransaction: missing or invalid status or hash");
-        goto done;
-    }
+    if (found < 0 || parse_hash(res, "hash", out->hash))
+        return kw_err_set(err, KW_EINVAL, "Stellar RPC sendTransaction: missing or invalid status or hash");
     out->status = (kw_rpc_send_status)found;
     (void)json_u32(res, "latestLedger", &out->latest_ledger);
     const char *er = json_string_value(json_object_get(res, "errorResultXdr"));
     if (out->status == KW_SEND_ERROR && er) {
-        if ((rc = decode_xdr(er, arena, get_result_cb, &out->error_result, "errorResultXdr", err)))
-            goto done;
+        int rc = decode_xdr(er, arena, get_result_cb, &out->error_result, "errorResultXdr", err);
+        if (rc)
+            return rc;
         out->has_error_result = true;
     }
-done:
-    json_decref(res);
-    return rc;
+    return 0;
 }
 
 /* The first contract error reported by base64 DiagnosticEvents, or -1. */
@@ -763,38 +805,35 @@ static int64_t contract_error_in_events(const json_t *arr, kw_xdr_arena *arena)
 
 int kw_rpc_get_transaction(kw_rpc *rpc, const char *hash_hex, kw_xdr_arena *arena, kw_rpc_tx *out, kw_err *err)
 {
-    json_t *res = NULL;
     memset(out, 0, sizeof *out);
     out->contract_error = -1;
-    json_t *params = json_pack("{s:s}", "hash", hash_hex);
-    int rc = params ? kw_rpc_call(rpc, "getTransaction", params, &res, err)
-                    : kw_err_set(err, KW_ENOMEM, "out of memory");
-    json_decref(params);
-    if (rc)
-        return rc;
+    return call_read(rpc, "getTransaction", true, json_pack("{s:s}", "hash", hash_hex), read_tx_cb, arena, out, err);
+}
+
+int kw_rpc_read_transaction(const json_t *res, kw_xdr_arena *arena, kw_rpc_tx *out, kw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->contract_error = -1;
     const char *st = json_string_value(json_object_get(res, "status"));
-    if (!st) {
-        rc = kw_err_set(err, KW_EINVAL, "Stellar RPC getTransaction: no status");
-        goto done;
-    }
+    if (!st)
+        return kw_err_set(err, KW_EINVAL, "Stellar RPC getTransaction: no status");
     if (strcmp(st, "NOT_FOUND") == 0)
         out->status = KW_TXS_NOT_FOUND;
     else if (strcmp(st, "SUCCESS") == 0)
         out->status = KW_TXS_SUCCESS;
     else if (strcmp(st, "FAILED") == 0)
         out->status = KW_TXS_FAILED;
-    else {
-        rc = kw_err_set(err, KW_EINVAL, "Stellar RPC getTransaction: unknown status %.32s", st);
-        goto done;
-    }
+    else
+        return kw_err_set(err, KW_EINVAL, "Stellar RPC getTransaction: unknown status %.32s", st);
     (void)json_u32(res, "latestLedger", &out->latest_ledger);
     if (out->status == KW_TXS_NOT_FOUND)
-        goto done;
+        return 0;
     (void)json_u32(res, "ledger", &out->ledger);
     const char *rx = json_string_value(json_object_get(res, "resultXdr"));
     if (rx) {
-        if ((rc = decode_xdr(rx, arena, get_result_cb, &out->result, "resultXdr", err)))
-            goto done;
+        int rc = decode_xdr(rx, arena, get_result_cb, &out->result, "resultXdr", err);
+        if (rc)
+            return rc;
         out->has_result = true;
     }
     const char *mx = json_string_value(json_object_get(res, "resultMetaXdr"));
@@ -811,9 +850,7 @@ int kw_rpc_get_transaction(kw_rpc *rpc, const char *hash_hex, kw_xdr_arena *aren
     if (out->contract_error < 0)
         out->contract_error =
             contract_error_in_events(json_object_get(json_object_get(res, "events"), "diagnosticEventsXdr"), arena);
-done:
-    json_decref(res);
-    return rc;
+    return 0;
 }
 
 int kw_rpc_get_events(kw_rpc *rpc, const uint8_t contract[32], const char *topic0, uint32_t start_ledger,
@@ -853,49 +890,48 @@ int kw_rpc_get_events(kw_rpc *rpc, const uint8_t contract[32], const char *topic
     json_decref(params);
     if (rc)
         return rc;
+    rc = kw_rpc_read_events(res, limit, arena, out, err);
+    json_decref(res);
+    return rc;
+}
+
+int kw_rpc_read_events(const json_t *res, uint32_t limit, kw_xdr_arena *arena, kw_rpc_events *out, kw_err *err)
+{
+    memset(out, 0, sizeof *out);
     (void)json_u32(res, "latestLedger", &out->latest_ledger);
     copy_str(out->cursor, sizeof out->cursor, json_object_get(res, "cursor"));
     json_t *events = json_object_get(res, "events");
     size_t n = json_array_size(events);
-    if (n > limit) {
-        rc = kw_err_set(err, KW_EINVAL, "Stellar RPC getEvents: more events than asked for");
-        goto done;
-    }
+    if (n > limit)
+        return kw_err_set(err, KW_EINVAL, "Stellar RPC getEvents: more events than asked for");
     kw_rpc_event *ev = n ? kw_xdr_arena_alloc(arena, n * sizeof *ev) : NULL;
-    if (n && !ev) {
-        rc = kw_err_set(err, KW_ENOMEM, "decoded XDR exceeds its memory cap");
-        goto done;
-    }
+    if (n && !ev)
+        return kw_err_set(err, KW_ENOMEM, "decoded XDR exceeds its memory cap");
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(events, i);
         const char *c = json_string_value(json_object_get(e, "contractId"));
         json_t *topics = json_object_get(e, "topic");
         size_t nt = json_array_size(topics);
-        if (!c || kw_strkey_decode(KW_STRKEY_CONTRACT, c, ev[i].contract, NULL) || nt > 4) {
-            rc = kw_err_set(err, KW_EINVAL, "Stellar RPC getEvents: malformed event");
-            goto done;
-        }
+        if (!c || kw_strkey_decode(KW_STRKEY_CONTRACT, c, ev[i].contract, NULL) || nt > 4)
+            return kw_err_set(err, KW_EINVAL, "Stellar RPC getEvents: malformed event");
         (void)json_u32(e, "ledger", &ev[i].ledger);
         copy_str(ev[i].id, sizeof ev[i].id, json_object_get(e, "id"));
         copy_str(ev[i].tx_hash, sizeof ev[i].tx_hash, json_object_get(e, "txHash"));
         kw_scval *tv = kw_xdr_arena_alloc(arena, (nt ? nt : 1) * sizeof *tv);
-        if (!tv) {
-            rc = kw_err_set(err, KW_ENOMEM, "decoded XDR exceeds its memory cap");
-            goto done;
-        }
+        if (!tv)
+            return kw_err_set(err, KW_ENOMEM, "decoded XDR exceeds its memory cap");
+        int rc;
         for (size_t j = 0; j < nt; j++)
             if ((rc = decode_xdr(json_string_value(json_array_get(topics, j)), arena, get_scval_cb, &tv[j],
                                  "event topic", err)))
-                goto done;
+                return rc;
         ev[i].topics = tv;
         ev[i].ntopics = (uint32_t)nt;
         if ((rc = decode_xdr(json_string_value(json_object_get(e, "value")), arena, get_scval_cb, &ev[i].value,
                              "event value", err)))
-            goto done;
+            return rc;
     }
     out->events = ev;
     out->n = (uint32_t)n;
-done:
-    json_decref(res);
-    return rc;
+    return 0;
 }

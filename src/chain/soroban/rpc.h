@@ -210,4 +210,21 @@ int kw_rpc_get_events(kw_rpc *rpc, const uint8_t contract[32], const char *topic
 /* The N of "Error(Contract, #N)" in a simulation or host error text, or -1. */
 int64_t kw_rpc_contract_error_in_text(const char *text);
 
+/* ---- reading results --------------------------------------------------------
+ * Each typed method above is kw_rpc_call followed by one of these readers,
+ * which check a method's `result` object (borrowed) and fill *out exactly as
+ * the method does; the same returns. Pure, so they are also the fuzzing entry
+ * points for what a server may answer. keys_b64 are the base64 ledger keys
+ * that were asked for, in the order of out. */
+int kw_rpc_read_health(const json_t *res, kw_rpc_health *out, kw_err *err) KW_WUR;
+int kw_rpc_read_network(const json_t *res, kw_rpc_network *out, kw_err *err) KW_WUR;
+int kw_rpc_read_latest_ledger(const json_t *res, kw_rpc_ledger *out, kw_err *err) KW_WUR;
+int kw_rpc_read_ledger_entries(const json_t *res, const char *const *keys_b64, uint32_t n, kw_xdr_arena *arena,
+                               kw_rpc_entry *out, uint32_t *latest, kw_err *err) KW_WUR;
+int kw_rpc_read_simulate(const json_t *res, kw_xdr_arena *arena, kw_rpc_sim *out, kw_err *err) KW_WUR;
+int kw_rpc_read_send(const json_t *res, kw_xdr_arena *arena, kw_rpc_send_result *out, kw_err *err) KW_WUR;
+int kw_rpc_read_transaction(const json_t *res, kw_xdr_arena *arena, kw_rpc_tx *out, kw_err *err) KW_WUR;
+int kw_rpc_read_events(const json_t *res, uint32_t limit, kw_xdr_arena *arena, kw_rpc_events *out,
+                       kw_err *err) KW_WUR;
+
 #endif

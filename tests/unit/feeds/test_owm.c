@@ -230,3 +230,27 @@ Test(owm, opened_from_settings)
     cr_assert_eq(kw_config_int(&cfg, KW_CFG_OPENWEATHER_TIMEOUT_MS), 10000);
     kw_config_free(&cfg);
 }
+
+Test(owm, parser_reads_replies_without_a_server)
+{
+    kw_weather_obs o;
+    char why[160] = "";
+    cr_assert_eq(kw_weather_owm_parse(tokyo_json, strlen(tokyo_json), &o, why, sizeof why), 0, "%s", why);
+    cr_assert_float_eq(o.temp_c, 21.5, 1e-9);
+    cr_assert_float_eq(o.wind_kmh, 9.0, 1e-9);
+    cr_assert_float_eq(o.precip_mm, 1.2, 1e-9);
+    static const struct { const char *text, *why; } bad[] = {
+        {"", "malformed JSON"},
+        {"[1]", "not an object"},
+        {"{\"main\":{\"temp\":20}}", "lacks main.temp"},
+        {"{\"main\":{\"temp\":20,\"humidity\":60},\"wind\":{\"speed\":1},\"rain\":{\"1h\":\"x\"}}", "not a number"},
+        {"{\"main\":{\"temp\":20,\"humidity\":160},\"wind\":{\"speed\":1}}", "implausible"},
+        {"{\"main\":{\"temp\":1e308,\"humidity\":60},\"wind\":{\"speed\":1e308}}", "implausible"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        why[0] = 0;
+        cr_assert_eq(kw_weather_owm_parse(bad[i].text, strlen(bad[i].text), &o, why, sizeof why), KW_EINVAL, "%s",
+                     bad[i].text);
+        cr_assert(strstr(why, bad[i].why), "%s: %s", bad[i].text, why);
+    }
+}
