@@ -18,7 +18,7 @@ static int h(const struct kw_http_req *req, struct kw_http_res *res)
     return 0;
 }
 
-#define R(m, p) {m, p, h, KW_ACCESS_PUBLIC, 0, NULL, p}
+#define R(m, p) {m, p, h, KW_ROUTE_PUBLIC, 0, NULL, p}
 static const kw_route routes[] = {
     R("GET", "/health"), R("GET", "/ready"), R("GET", "/metrics"), R("GET", "/api/v1/openapi.json"),
     R("GET", "/api/v1/cycles/current"), R("GET", "/api/v1/cycles"), R("GET", "/api/v1/cycles/{id}"),
@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
     /* the same text as a pattern: the router must refuse or keep it whole */
     kw_router *scratch = NULL;
     if (kw_router_new(&scratch) == 0) {
-        kw_route r = {method, path, h, KW_ACCESS_PUBLIC, 0, NULL, "fuzz"};
+        kw_route r = {method, path, h, KW_ROUTE_PUBLIC, 0, NULL, "fuzz"};
         if (kw_router_add(scratch, &r, &e) == 0 && (kw_router_count(scratch) != 1 ||
                                                      strcmp(kw_router_at(scratch, 0)->pattern, path) != 0))
             abort();

@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
         kw_auth_entry auth;
         kw_soroban_data d;
         kw_ledger_key key;
-        kw_ledger_entry entry;
+        kw_xdr_ledger_entry entry;
         kw_invoke_args args;
         kw_tx_result res;
         kw_contract_event ev;
