@@ -116,7 +116,11 @@ int kw_bench_consensus(const kw_bench_opts *o, kw_bench_result *r)
             kw_market_close(&feed);
             return -1;
         }
-        kw_sha256(&q, sizeof q, f.entropy[i]);
+        /* the fields, not the struct: its padding is uninitialised */
+        uint8_t seed_bytes[12];
+        memcpy(seed_bytes, &q.block, 4);
+        memcpy(seed_bytes + 4, &q.timestamp, 8);
+        kw_sha256(seed_bytes, sizeof seed_bytes, f.entropy[i]);
     }
     kw_market_close(&feed);
     for (int d = 0; d < KW_DAO_COUNT; d++)

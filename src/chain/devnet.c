@@ -1317,6 +1317,7 @@ int kw_devnet_opts_from_config(const kw_config *cfg, kw_devnet_opts *o, char *pa
     o->fault_ppm = (uint32_t)kw_config_int(cfg, KW_CFG_DEVNET_FAULT_RATE);
     o->latency_ms = (uint32_t)kw_config_int(cfg, KW_CFG_DEVNET_LATENCY_MS);
     o->seed = (uint64_t)kw_config_int(cfg, KW_CFG_DEVNET_SEED);
+    memset(o->homesteader, 0, sizeof o->homesteader);
     o->bare = false;
     o->timer = KW_DEVNET_TIMER_THREAD;
     o->clock = (kw_devnet_clock){0};

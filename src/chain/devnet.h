@@ -92,8 +92,10 @@ typedef struct kw_devnet_opts {
 } kw_devnet_opts;
 
 /* Fills the tunables of o from the settings: path = KALEWX_DATA_DIR/devnet.sqlite
- * (pathbuf holds it, cap bytes), timer = KW_DEVNET_TIMER_THREAD, system clock.
- * The homesteader key is the caller's. KW_EINVAL when the path does not fit. */
+ * (pathbuf holds it, cap bytes), timer = KW_DEVNET_TIMER_THREAD, system clock,
+ * and an all-zero homesteader: no key signs for it, so a new farm has no
+ * administrator unless the caller sets its own key. KW_EINVAL when the path
+ * does not fit. */
 int kw_devnet_opts_from_config(const kw_config *cfg, kw_devnet_opts *o, char *pathbuf, size_t cap,
                                kw_err *err) KW_WUR;
 

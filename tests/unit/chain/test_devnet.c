@@ -589,8 +589,11 @@ Test(devnet, options_from_the_settings)
     cr_assert_eq(kw_config_init(&cfg), 0);
     kw_devnet_opts o;
     char path[256];
+    static const uint8_t zero[32];
+    memset(&o, 0xa5, sizeof o); /* whatever the caller's stack held (valgrind found it stored as the key) */
     cr_assert_eq(kw_devnet_opts_from_config(&cfg, &o, path, sizeof path, NULL), 0);
     cr_assert_str_eq(o.path, "./data/devnet.sqlite");
+    cr_assert_arr_eq(o.homesteader, zero, 32, "no homesteader unless the caller sets one");
     cr_assert(o.block_seconds == 20 && o.ledger_ms == 1000 && o.crowd == 1000);
     cr_assert(o.fault_ppm == 0 && o.latency_ms == 0 && o.timer == KW_DEVNET_TIMER_THREAD);
     cr_assert_eq(kw_devnet_opts_from_config(&cfg, &o, path, 5, NULL), KW_EINVAL);
