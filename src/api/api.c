@@ -105,6 +105,7 @@ int kw_api_start(const kw_config *cfg, const kw_api_hooks *hooks, int port, kw_a
                     kw_config_int(cfg, KW_CFG_RATE_LIMIT_PREMIUM)},
                    kw_config_bool(cfg, KW_CFG_TRUST_PROXY)},
         .request_duration = kw_metrics_std_global()->api_request_duration,
+        .errors = kw_metrics_std_global()->errors,
     };
     if ((rc = kw_server_start(&so, api->router, &hooks->server, &api->server, err)) != 0)
         goto fail;

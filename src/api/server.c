@@ -506,6 +506,8 @@ static enum MHD_Result reply(kw_server *s, struct MHD_Connection *conn, request 
     double secs = seconds_since(&r->t0);
     char code[8];
     snprintf(code, sizeof code, "%d", status);
+    if (status >= 500)
+        kw_metrics_inc(KW_METRICS_SERIES(s->o.errors, status == 503 ? "unavailable" : "internal", "api"), 1);
     /* A stream stays open for as long as its client wants: not a latency. */
     if (!streamed)
         kw_metrics_observe(KW_METRICS_SERIES(s->o.request_duration, method_label(req->method), pattern, code), secs);

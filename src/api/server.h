@@ -77,6 +77,7 @@ typedef struct kw_server_options {
     const kw_ratelimit *ratelimit;  /* NULL: no limits */
     kw_ratelimit_policy policy;
     kw_metrics_family *request_duration; /* histogram (method, route, status_code); may be NULL */
+    kw_metrics_family *errors;           /* counter (type, component): 5xx replies; may be NULL */
 } kw_server_options;
 
 typedef struct kw_server kw_server;

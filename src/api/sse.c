@@ -1,27 +1,23 @@
 #include "api/sse.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/server.h"
+#include "api/worker.h"
 #include "obs/log.h"
 
 struct kw_sse {
     kw_hub *hub;
     int heartbeat_ms, retry_ms;
-    pthread_t thread;
-    bool running;
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
-    bool stopping;
+    kw_worker *beat;
+    bool beaten;              /* the worker's first pass only schedules the first heartbeat */
 };
 
-/* One client's stream. */
+/* One stream. */
 typedef struct stream {
     kw_hub_sub *sub;
     void *transport;
@@ -31,30 +27,13 @@ typedef struct stream {
     size_t text_len;
 } stream;
 
-static void *heartbeat_loop(void *arg)
+static int64_t heartbeat(void *ctx)
 {
-    kw_sse *s = arg;
-    pthread_mutex_lock(&s->mu);
-    while (!s->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += s->heartbeat_ms / 1000;
-        until.tv_nsec += (long)(s->heartbeat_ms % 1000) * 1000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
-        int rc = 0;
-        while (!s->stopping && rc != ETIMEDOUT)
-            rc = pthread_cond_timedwait(&s->cond, &s->mu, &until);
-        if (s->stopping)
-            break;
-        pthread_mutex_unlock(&s->mu);
+    kw_sse *s = ctx;
+    if (s->beaten)
         kw_hub_heartbeat(s->hub);
-        pthread_mutex_lock(&s->mu);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
+    s->beaten = true;
+    return s->heartbeat_ms;
 }
 
 int kw_sse_start(kw_hub *hub, int heartbeat_ms, int retry_ms, kw_sse **out)
@@ -67,17 +46,11 @@ int kw_sse_start(kw_hub *hub, int heartbeat_ms, int retry_ms, kw_sse **out)
     s->hub = hub;
     s->heartbeat_ms = heartbeat_ms;
     s->retry_ms = retry_ms;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cond, &ca);
-    pthread_condattr_destroy(&ca);
-    if (pthread_create(&s->thread, NULL, heartbeat_loop, s) != 0) {
-        kw_sse_free(s);
-        return KW_ENOMEM;
+    int rc = kw_worker_start("sse", heartbeat, s, &s->beat);
+    if (rc) {
+        free(s);
+        return rc;
     }
-    s->running = true;
     *out = s;
     return 0;
 }
@@ -87,14 +60,8 @@ void kw_sse_stop(kw_sse *s)
     if (!s)
         return;
     kw_hub_close(s->hub);
-    if (s->running) {
-        pthread_mutex_lock(&s->mu);
-        s->stopping = true;
-        pthread_cond_signal(&s->cond);
-        pthread_mutex_unlock(&s->mu);
-        pthread_join(s->thread, NULL);
-        s->running = false;
-    }
+    kw_worker_stop(s->beat);
+    s->beat = NULL;
 }
 
 void kw_sse_free(kw_sse *s)
@@ -102,8 +69,6 @@ void kw_sse_free(kw_sse *s)
     if (!s)
         return;
     kw_sse_stop(s);
-    pthread_cond_destroy(&s->cond);
-    pthread_mutex_destroy(&s->mu);
     free(s);
 }
 

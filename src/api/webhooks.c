@@ -71,6 +71,7 @@ static const char *const event_types[] = {
 struct kw_webhooks {
     kw_webhooks_options o;
     kw_outbox_cursor cursor;      /* in memory between passes; the database holds the truth */
+    bool cursor_known;            /* the cursor row exists and cursor was read from it */
     kw_worker *worker;
 };
 
@@ -152,7 +153,7 @@ static int enqueue_tx(kw_db *db, void *ctx, kw_err *err)
     enqueue_ctx *c = ctx;
     kw_webhooks *w = c->w;
     int64_t stored;
-    int rc = kw_db_exec(db, &SQL_CURSOR_INIT, KW_ARGS(KW_T(CURSOR_NAME), KW_I(c->now)), NULL, err);
+    int rc = w->cursor_known ? 0 : kw_db_exec(db, &SQL_CURSOR_INIT, KW_ARGS(KW_T(CURSOR_NAME), KW_I(c->now)), NULL, err);
     if (rc || (rc = kw_db_query_int(db, &SQL_CURSOR_GET, KW_ARGS(KW_T(CURSOR_NAME)), &stored, err)) != 0)
         return rc;
     kw_outbox_cursor cur = w->cursor;
@@ -180,15 +181,34 @@ static int enqueue_tx(kw_db *db, void *ctx, kw_err *err)
     return rc;
 }
 
+/* Whether the outbox has events after the cursor: a read, so that an idle
+ * pass takes no write lock. */
+static int anything_new(kw_webhooks *w, bool *yes, kw_err *err)
+{
+    kw_db *db;
+    int64_t last = 0;
+    int rc = kw_store_acquire(w->o.store, KW_DB_READ, &db, err);
+    if (rc)
+        return rc;
+    rc = kw_events_last_id(db, &last, err);
+    kw_store_release(w->o.store, db);
+    *yes = !w->cursor_known || last > w->cursor.last;
+    return rc;
+}
+
 int kw_webhooks_enqueue(kw_webhooks *w, int *events, kw_err *err)
 {
     enqueue_ctx c = {.w = w, .now = kw_clock_now_ms(w->o.clock)};
-    int rc, total = 0;
-    do {
+    int total = 0;
+    bool more;
+    int rc = anything_new(w, &more, err);
+    while (rc == 0 && more) {
         c.events = 0;
-        rc = kw_store_tx(w->o.store, enqueue_tx, &c, err);
+        if ((rc = kw_store_tx(w->o.store, enqueue_tx, &c, err)) == 0)
+            w->cursor_known = true;
         total += c.events;
-    } while (rc == 0 && c.events == ENQUEUE_BATCH);
+        more = c.events == ENQUEUE_BATCH;
+    }
     if (events)
         *events = total;
     return rc;

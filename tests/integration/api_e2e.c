@@ -248,15 +248,21 @@ static void register_user(user *u, const char *name)
     kwt_reply_free(&r);
 }
 
-static int64_t balance(const user *u, const char *which)
+/* "12.5000000" → stroops. */
+static int64_t stroops(const char *v)
 {
-    json_t *me = get_ok("/api/v1/me", u->auth);
-    const char *v = sget(json_object_get(me, "balances"), which);
     int64_t whole = 0, frac = 0;
     if (v)
         sscanf(v, "%" SCNd64 ".%" SCNd64, &whole, &frac);
-    json_decref(me);
     return whole * 10000000 + frac;
+}
+
+static int64_t balance(const user *u, const char *which)
+{
+    json_t *me = get_ok("/api/v1/me", u->auth);
+    int64_t v = stroops(sget(json_object_get(me, "balances"), which));
+    json_decref(me);
+    return v;
 }
 
 static void wait_balance(const user *u, int64_t want)
@@ -489,7 +495,8 @@ static enum MHD_Result receive(void *cls, struct MHD_Connection *conn, const cha
 
 /* ---------------- the parts ---------------- */
 
-static user alice, bob, carol, dave, admin, ulim, plim;
+static user alice, bob, carol, dave, erin, admin, ulim, plim;
+static char outside[KW_STRKEY_BUFSZ];     /* a Stellar account outside kalewx */
 static char alice_key[128];          /* "X-API-Key: …" */
 static char revoked_key[128];
 static int64_t hook_ok, hook_flaky;
@@ -522,6 +529,19 @@ static void test_accounts(void)
     register_user(&admin, "boss");
     register_user(&ulim, "ulim");
     register_user(&plim, "plim");
+    /* Erin registers her own wallet for withdrawals. */
+    char body[200];
+    snprintf(body, sizeof body, "{\"username\":\"erin\",\"password\":\"long enough password\",\"wallet\":\"%s\"}",
+             outside);
+    kwt_reply w = call("POST", "/api/v1/users", NULL, body, NULL);
+    CHECK(w.status == 201 && strcmp(sget(data(&w), "wallet") ?: "", outside) == 0, "register with a wallet: %ld %s",
+          w.status, w.body ? w.body : "");
+    kwt_reply_free(&w);
+    snprintf(body, sizeof body, "{\"username\":\"erin\",\"password\":\"long enough password\"}");
+    w = call("POST", "/api/v1/auth/token", NULL, body, NULL);
+    snprintf(erin.auth, sizeof erin.auth, "Authorization: Bearer %s", sget(data(&w), "token") ?: "");
+    snprintf(erin.name, sizeof erin.name, "erin");
+    kwt_reply_free(&w);
     CHECK(cli("admin", "set-access", "boss", "--role", "admin") == 0, "admin set-access --role admin");
     CHECK(cli("admin", "set-access", "plim", "--tier", "premium") == 0, "admin set-access --tier premium");
     CHECK(cli("admin", "set-access", "nobody", "--tier", "premium") == 3, "set-access of an unknown user");
@@ -574,9 +594,12 @@ static void test_funding(void)
     kwt_reply_free(&r);
     r = call("POST", "/api/v1/devnet/faucet", dave.auth, "{\"amount\":\"50.5\"}", NULL);
     kwt_reply_free(&r);
+    r = call("POST", "/api/v1/devnet/faucet", erin.auth, "{\"amount\":\"3\"}", NULL);
+    kwt_reply_free(&r);
     wait_balance(&alice, INT64_C(1000) * 10000000);
     wait_balance(&bob, INT64_C(1000) * 10000000);
     wait_balance(&dave, INT64_C(505) * 1000000);
+    wait_balance(&erin, INT64_C(3) * 10000000);
 }
 
 static int64_t receiver_port;
@@ -1042,12 +1065,7 @@ static void test_reads(void)
 
 static void test_money_out(void)
 {
-    /* An account outside kalewx (one of its own wallets would receive KALE the books do not know of). */
-    uint8_t raw[32];
-    char outside[KW_STRKEY_BUFSZ], body[160];
-    for (int i = 0; i < 32; i++)
-        raw[i] = (uint8_t)(i * 37 + 11);
-    kw_strkey_encode(KW_STRKEY_ACCOUNT, raw, outside);
+    char body[160];
     snprintf(body, sizeof body, "{\"amount\":\"1\",\"to\":\"%s\"}", outside);
     kwt_reply r = call("POST", "/api/v1/me/withdrawals", alice.auth, body, NULL);
     CHECK(r.status == 202 && strcmp(sget(data(&r), "to") ?: "", outside) == 0, "withdrawal: %ld %s", r.status,
@@ -1056,12 +1074,29 @@ static void test_money_out(void)
     snprintf(body, sizeof body, "{\"amount\":\"99999\",\"to\":\"%s\"}", outside);
     r = call("POST", "/api/v1/me/withdrawals", alice.auth, body, NULL);
     kwt_expect_error(&r, 422, "INSUFFICIENT_FUNDS", "insufficient funds", "withdraw more than held");
+    /* Without "to", the registered wallet. */
+    r = call("POST", "/api/v1/me/withdrawals", erin.auth, "{\"amount\":\"2\"}", NULL);
+    CHECK(r.status == 202 && strcmp(sget(data(&r), "to") ?: "", outside) == 0, "withdrawal to the registered wallet");
+    kwt_reply_free(&r);
+    CHECK(balance(&erin, "available") == 10000000, "the withdrawal is debited at once");
+    json_t *reserve = get_ok("/api/v1/admin/reserve", admin.auth);
+    CHECK(sget(reserve, "reserve") && sget(reserve, "treasury_address"), "reserve");
+    int64_t before = stroops(sget(reserve, "reserve"));
+    json_decref(reserve);
     r = call("POST", "/api/v1/admin/reserve/deposit", admin.auth, "{\"amount\":\"250\"}", NULL);
     CHECK(r.status == 202, "reserve deposit: %ld", r.status);
     kwt_reply_free(&r);
-    json_t *reserve = get_ok("/api/v1/admin/reserve", admin.auth);
-    CHECK(sget(reserve, "reserve") && sget(reserve, "treasury_address"), "reserve");
-    json_decref(reserve);
+    /* No position is open any more, so only the deposit moves the reserve. */
+    double t1 = now_s();
+    int64_t after = before;
+    while (after != before + INT64_C(2500000000) && now_s() - t1 < 20) {
+        json_t *l = get_ok("/api/v1/admin/reserve", admin.auth);
+        after = stroops(sget(l, "reserve"));
+        json_decref(l);
+        pause_ms(100);
+    }
+    CHECK(after == before + INT64_C(2500000000), "reserve %lld after a deposit of 250 to %lld", (long long)after,
+          (long long)before);
     /* A quiet moment for the books: the withdrawal and deposit done. */
     double t0 = now_s();
     kwt_reply rec;
@@ -1262,6 +1297,11 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     http = curl_easy_init();
     port = free_port();
+    /* A Stellar account outside kalewx (one of its own wallets would receive KALE the books do not know of). */
+    uint8_t raw[32];
+    for (int i = 0; i < 32; i++)
+        raw[i] = (uint8_t)(i * 37 + 11);
+    kw_strkey_encode(KW_STRKEY_ACCOUNT, raw, outside);
     kwt_client_port(port);
     struct MHD_Daemon *rxd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, receive, NULL,
                                               MHD_OPTION_END);

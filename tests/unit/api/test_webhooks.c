@@ -225,6 +225,20 @@ static void run(kw_webhooks *w, int *attempted)
     cr_assert_eq(kw_webhooks_deliver(w, 32, attempted, &next, &e), 0, "%s", e.msg);
 }
 
+/* A user "alice" and a dispatcher whose cursor is at the outbox's end. */
+static kw_webhooks *start(int64_t *alice)
+{
+    kw_db *db;
+    kw_err e = {0};
+    cr_assert_eq(kw_store_acquire(st, KW_DB_WRITE, &db, &e), 0);
+    *alice = kwt_user(db, "alice");
+    kw_store_release(st, db);
+    kw_webhooks *w = dispatcher();
+    int n;
+    run(w, &n);
+    return w;
+}
+
 Test(webhooks, fan_out_once_per_webhook_and_event, .init = setup, .fini = teardown)
 {
     kw_db *db;
@@ -258,14 +272,9 @@ Test(webhooks, fan_out_once_per_webhook_and_event, .init = setup, .fini = teardo
 
 Test(webhooks, failing_three_times_then_delivered_once, .init = setup, .fini = teardown)
 {
-    kw_db *db;
-    kw_err e = {0};
-    cr_assert_eq(kw_store_acquire(st, KW_DB_WRITE, &db, &e), 0);
-    int64_t alice = kwt_user(db, "alice");
-    kw_store_release(st, db);
-    kw_webhooks *w = dispatcher();
+    int64_t alice;
+    kw_webhooks *w = start(&alice);
     int n;
-    run(w, &n);
     int64_t h = hook(alice, "http://a/flaky", "*", T0);
     int64_t ev = event("cycle.settled", 0, T0);
     S.fail_first = 3;
@@ -299,14 +308,9 @@ Test(webhooks, failing_three_times_then_delivered_once, .init = setup, .fini = t
 
 Test(webhooks, retried_for_24_hours_then_failed, .init = setup, .fini = teardown)
 {
-    kw_db *db;
-    kw_err e = {0};
-    cr_assert_eq(kw_store_acquire(st, KW_DB_WRITE, &db, &e), 0);
-    int64_t alice = kwt_user(db, "alice");
-    kw_store_release(st, db);
-    kw_webhooks *w = dispatcher();
+    int64_t alice;
+    kw_webhooks *w = start(&alice);
     int n;
-    run(w, &n);
     int64_t h = hook(alice, "http://a/down", "*", T0);
     int64_t ev = event("phase.changed", 0, T0);
     S.always_fail = true;
@@ -330,14 +334,9 @@ Test(webhooks, retried_for_24_hours_then_failed, .init = setup, .fini = teardown
 
 Test(webhooks, a_restart_delivers_what_was_committed_meanwhile, .init = setup, .fini = teardown)
 {
-    kw_db *db;
-    kw_err e = {0};
-    cr_assert_eq(kw_store_acquire(st, KW_DB_WRITE, &db, &e), 0);
-    int64_t alice = kwt_user(db, "alice");
-    kw_store_release(st, db);
-    kw_webhooks *w = dispatcher();
+    int64_t alice;
+    kw_webhooks *w = start(&alice);
     int n;
-    run(w, &n);
     int64_t h = hook(alice, "http://a/all", "*", T0);
     int64_t e1 = event("block.changed", 0, T0 + 1);
     run(w, &n);
