@@ -20,7 +20,10 @@ typedef struct pg_rows {
     kw_rows base;
     PGresult *res;
     int row, nrows;
-    unsigned char *blob;   /* the last decoded bytea, freed on the next row */
+    /* The bytea values decoded from the current row, freed on the next row:
+     * every blob of a row stays valid until then (store.h). */
+    unsigned char **blobs;
+    size_t nblobs, cap;
 } pg_rows;
 
 typedef struct pg_conn {
@@ -164,12 +167,18 @@ static int pg_query(kw_db *db, const kw_sql *sql, const kw_param *params, size_t
     return 0;
 }
 
+static void free_blobs(pg_rows *pr)
+{
+    for (size_t i = 0; i < pr->nblobs; i++)
+        free(pr->blobs[i]);
+    pr->nblobs = 0;
+}
+
 static int pg_next(kw_rows *r, kw_err *err)
 {
     (void)err;
     pg_rows *pr = (pg_rows *)r;
-    free(pr->blob);
-    pr->blob = NULL;
+    free_blobs(pr);
     if (pr->row + 1 >= pr->nrows)
         return 0;
     pr->row++;
@@ -221,13 +230,22 @@ static const void *pg_blob(kw_rows *r, int col, size_t *len)
         return s;
     }
     size_t n = (strlen(s) - 2) / 2;
-    free(pr->blob);
-    if (!(pr->blob = malloc(n ? n : 1)))
+    if (pr->nblobs == pr->cap) {
+        size_t cap = pr->cap ? pr->cap * 2 : 4;
+        unsigned char **g = realloc(pr->blobs, cap * sizeof *g);
+        if (!g)
+            return NULL;
+        pr->blobs = g;
+        pr->cap = cap;
+    }
+    unsigned char *b = malloc(n ? n : 1);
+    if (!b)
         return NULL;
     for (size_t i = 0; i < n; i++)
-        pr->blob[i] = (unsigned char)(hexval((unsigned char)s[2 + 2 * i]) << 4 | hexval((unsigned char)s[3 + 2 * i]));
+        b[i] = (unsigned char)(hexval((unsigned char)s[2 + 2 * i]) << 4 | hexval((unsigned char)s[3 + 2 * i]));
+    pr->blobs[pr->nblobs++] = b;
     *len = n;
-    return pr->blob;
+    return b;
 }
 
 static void pg_rows_close(kw_rows *r)
@@ -235,8 +253,10 @@ static void pg_rows_close(kw_rows *r)
     pg_rows *pr = (pg_rows *)r;
     PQclear(pr->res);
     pr->res = NULL;
-    free(pr->blob);
-    pr->blob = NULL;
+    free_blobs(pr);
+    free(pr->blobs);
+    pr->blobs = NULL;
+    pr->cap = 0;
 }
 
 static int run(pg_conn *c, const kw_sql *sql, kw_err *err)
