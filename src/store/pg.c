@@ -20,10 +20,10 @@ typedef struct pg_rows {
     kw_rows base;
     PGresult *res;
     int row, nrows;
-    /* The bytea values decoded from the current row, freed on the next row:
-     * every blob of a row stays valid until then (store.h). */
+    /* Decoded bytea values of the current row, one per column, so every blob
+     * stays valid until the next row as store.h promises; freed on next/close. */
     unsigned char **blobs;
-    size_t nblobs, cap;
+    int nblobs;
 } pg_rows;
 
 typedef struct pg_conn {
@@ -169,9 +169,10 @@ static int pg_query(kw_db *db, const kw_sql *sql, const kw_param *params, size_t
 
 static void free_blobs(pg_rows *pr)
 {
-    for (size_t i = 0; i < pr->nblobs; i++)
+    for (int i = 0; i < pr->nblobs; i++) {
         free(pr->blobs[i]);
-    pr->nblobs = 0;
+        pr->blobs[i] = NULL;
+    }
 }
 
 static int pg_next(kw_rows *r, kw_err *err)
@@ -229,21 +230,19 @@ static const void *pg_blob(kw_rows *r, int col, size_t *len)
         *len = (size_t)PQgetlength(pr->res, pr->row, col);
         return s;
     }
-    size_t n = (strlen(s) - 2) / 2;
-    if (pr->nblobs == pr->cap) {
-        size_t cap = pr->cap ? pr->cap * 2 : 4;
-        unsigned char **g = realloc(pr->blobs, cap * sizeof *g);
-        if (!g)
+    if (!pr->blobs) {
+        int nf = PQnfields(pr->res);
+        if (!(pr->blobs = calloc((size_t)(nf ? nf : 1), sizeof *pr->blobs)))
             return NULL;
-        pr->blobs = g;
-        pr->cap = cap;
+        pr->nblobs = nf;
     }
-    unsigned char *b = malloc(n ? n : 1);
+    size_t n = (strlen(s) - 2) / 2;
+    free(pr->blobs[col]);
+    unsigned char *b = pr->blobs[col] = malloc(n ? n : 1);
     if (!b)
         return NULL;
     for (size_t i = 0; i < n; i++)
         b[i] = (unsigned char)(hexval((unsigned char)s[2 + 2 * i]) << 4 | hexval((unsigned char)s[3 + 2 * i]));
-    pr->blobs[pr->nblobs++] = b;
     *len = n;
     return b;
 }
@@ -256,7 +255,7 @@ static void pg_rows_close(kw_rows *r)
     free_blobs(pr);
     free(pr->blobs);
     pr->blobs = NULL;
-    pr->cap = 0;
+    pr->nblobs = 0;
 }
 
 static int run(pg_conn *c, const kw_sql *sql, kw_err *err)
