@@ -294,6 +294,11 @@ void check_books(fixture *f, uint64_t before)
               q(f, "SELECT COUNT(*) FROM weather_cycles WHERE cycle_id < $1", (int64_t)before),
           "each cycle settled exactly once");
     CHECK(q(f, "SELECT COUNT(*) FROM farm_positions WHERE cycle_id < $1 AND status <> 'settled'", (int64_t)before) == 0, "failed: %s", "call");
+    /* honest DAOs: every revealed vote matches its commitment */
+    CHECK(q(f, "SELECT COUNT(*) FROM dao_votes WHERE cycle_id < $1 AND valid = FALSE", (int64_t)before) == 0,
+          "a revealed vote was judged not to match its commitment");
+    CHECK(q(f, "SELECT COUNT(*) FROM dao_votes WHERE cycle_id < $1 AND valid = TRUE", (int64_t)before) > 0,
+          "votes were revealed");
     CHECK(q(f, "SELECT COUNT(*) FROM (SELECT position_id FROM chain_transactions WHERE status = 'succeeded' "
                "AND position_id IS NOT NULL GROUP BY position_id, kind HAVING COUNT(*) > 1) x WHERE $1 = $1", 0) == 0,
           "no position planted or harvested twice");
