@@ -4,9 +4,8 @@
 #include "api/handlers.h"
 #include "api/query.h"
 #include "core/amount.h"
+#include "engine/actions.h"
 #include "engine/farming.h"
-
-#define FAUCET_MAX (INT64_C(10000) * KW_STROOPS_PER_KALE)
 
 static int faucet(const kw_http_req *req, kw_http_res *res)
 {
@@ -14,7 +13,7 @@ static int faucet(const kw_http_req *req, kw_http_res *res)
     if (!app->devnet)
         return kw_http_error(res, 404, "NOT_FOUND", "the faucet exists only on the devnet (KALEWX_CHAIN=devnet)");
     int64_t amount;
-    const kw_field fields[] = {KW_FIELD_AMOUNT("amount", true, 1, FAUCET_MAX, &amount)};
+    const kw_field fields[] = {KW_FIELD_AMOUNT("amount", true, 1, KW_FAUCET_MAX, &amount)};
     json_t *root;
     int rc = kw_body_read(req->body, req->body_len, fields, 1, &root, &res->err);
     if (rc)

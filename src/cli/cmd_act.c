@@ -13,9 +13,8 @@
 #include "cli/session.h"
 #include "core/amount.h"
 #include "crypto/strkey.h"
+#include "engine/actions.h"
 
-/* The devnet faucet's limit per request (docs/api.md). */
-#define FAUCET_MAX (INT64_C(10000) * KW_STROOPS_PER_KALE)
 /* Withdrawals are limited by the balance; this only keeps the text sane. */
 #define WITHDRAW_MAX (INT64_C(100000000000) * KW_STROOPS_PER_KALE)
 #define FAUCET_WAIT_MS 60000
@@ -98,7 +97,7 @@ int kw_cmd_faucet(kw_cli *cli, int argc, char **argv)
     if (!amount_text)
         return kw_cli_fail(cli, argv[0], KW_EXIT_USAGE, "USAGE", "how much? kalewx faucet AMOUNT (up to 10000 KALE)");
     int64_t amount, before = 0;
-    int rc = kw_cli_amount(cli, argv[0], amount_text, 1, FAUCET_MAX, &amount);
+    int rc = kw_cli_amount(cli, argv[0], amount_text, 1, KW_FAUCET_MAX, &amount);
     if (rc)
         return rc;
     kw_session s;

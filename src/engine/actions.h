@@ -38,6 +38,8 @@
 #define KW_STORE_MAX KW_PLANT_MAX
 #define KW_WAGER_MIN INT64_C(1000000)           /* 0.1 KALE */
 #define KW_WAGER_MAX INT64_C(100000000000)      /* 10,000 KALE */
+/* Largest single devnet faucet request (POST /api/v1/devnet/faucet, `kalewx faucet`). */
+#define KW_FAUCET_MAX INT64_C(100000000000)     /* 10,000 KALE */
 
 typedef struct kw_action_req {
     int64_t user_id;
