@@ -174,8 +174,10 @@ static int make_farmers(farm *f)
         kw_db_rollback(db);
     kw_store_release(f->e->store, db);
     for (int i = 0; i < FARMERS && rc == 0; i++) {
-        int64_t tx;
-        rc = kw_farming_request_deposit(f->e->store, f->users[i], 100 * KALE, now, &tx, &f->err);
+        kw_transfer_res t;
+        rc = kw_farming_request_deposit(f->e->store, &(kw_transfer_req){.user_id = f->users[i], .amount = 100 * KALE,
+                                                                          .now_ms = now},
+                                        &t, &f->err);
     }
     return rc;
 }

@@ -251,7 +251,7 @@ static struct {
     pthread_mutex_t mu;
     kw_app *app;
     bool registered;
-    kw_metrics_family *retries, *hashes;
+    kw_metrics_family *retries, *deferred, *hashes;
 } sampled = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static void mirror_counter(kw_metrics_family *f, uint64_t value)
@@ -273,6 +273,7 @@ static void sample(void *ctx)
         double secs;
         __atomic_load(&e->farming.stats.hash_seconds, &secs, __ATOMIC_RELAXED);
         mirror_counter(sampled.retries, __atomic_load_n(&e->retry.retries, __ATOMIC_RELAXED));
+        mirror_counter(sampled.deferred, __atomic_load_n(&e->retry.deferred, __ATOMIC_RELAXED));
         mirror_counter(sampled.hashes, hashes);
         if (secs > 0)
             kw_metrics_set(kw_metrics_series_get(std->work_hash_rate, NULL), (double)hashes / secs);
@@ -288,9 +289,13 @@ static int sample_app(kw_app *app, kw_err *err)
     if (m && !sampled.registered) {
         const kw_metrics_def retries = {"kale_chain_retries_total", "Chain calls tried again after a transient failure",
                                         KW_METRICS_COUNTER, NULL, 0, NULL, 0};
+        const kw_metrics_def deferred = {"kale_chain_deferred_total",
+                                         "Chain calls left to the next tick: the tick's retry wait budget was spent",
+                                         KW_METRICS_COUNTER, NULL, 0, NULL, 0};
         const kw_metrics_def hashes = {"kale_work_hashes_total", "Proof-of-work hashes computed by the miner",
                                        KW_METRICS_COUNTER, NULL, 0, NULL, 0};
         if ((rc = kw_metrics_register(m, &retries, &sampled.retries, err)) == 0 &&
+            (rc = kw_metrics_register(m, &deferred, &sampled.deferred, err)) == 0 &&
             (rc = kw_metrics_register(m, &hashes, &sampled.hashes, err)) == 0 &&
             (rc = kw_metrics_on_render(m, sample, NULL)) != 0)
             kw_err_set(err, rc, "too many metrics render hooks");

@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "api/app.h"
 #include "engine/actions.h"
+#include "engine/farming.h"
 
 /* GET /health, /ready, /metrics, /api/v1/openapi.json. */
 int kw_handlers_system(kw_router *r, kw_api *api, kw_err *err) KW_WUR;
@@ -33,6 +34,13 @@ int kw_handlers_webhooks(kw_router *r, kw_app *app, kw_err *err) KW_WUR;
 int kw_handlers_admin(kw_router *r, kw_app *app, kw_err *err) KW_WUR;
 /* /api/v1/devnet/... */
 int kw_handlers_devnet(kw_router *r, kw_app *app, kw_err *err) KW_WUR;
+
+/* The 202 reply of a queued deposit or withdrawal: {id, status:"pending",
+ * [to,] amount}, the same for a replayed Idempotency-Key; rc is the request's
+ * result (KW_ECONFLICT → 409 IDEMPOTENCY_CONFLICT, KW_EFUNDS → 422
+ * INSUFFICIENT_FUNDS). Wakes the engine for a new request. */
+int kw_handlers_transfer_queued(kw_app *app, kw_http_res *res, int rc, const kw_transfer_req *q,
+                                const kw_transfer_res *t) KW_WUR;
 
 /* The body of POST /api/v1/actions (pure, for the handler and the fuzzer):
  * fills req's type, direction and amount, or returns KW_EINVAL with the

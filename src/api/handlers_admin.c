@@ -89,13 +89,12 @@ static int deposit(const kw_http_req *req, kw_http_res *res)
                              "KALE cannot be minted here: fund the reserve by sending KALE to the treasury wallet %s",
                              t.wallet);
     }
-    int64_t id;
-    if ((rc = kw_farming_request_deposit(app->engine->store, app->engine->treasury_user, amount,
-                                         kw_clock_now_ms(app->engine->clock), &id, &res->err)) != 0)
-        return rc;
-    kw_engine_wake(app->engine);
-    return kw_http_json(res, 202, json_pack("{s:I,s:s,s:o}", "id", (json_int_t)id, "status", "pending", "amount",
-                                            kw_json_amount(amount)));
+    kw_transfer_req q = {.user_id = app->engine->treasury_user, .caller_id = req->principal.user_id,
+                         .amount = amount, .idempotency_key = kw_http_header(req, "Idempotency-Key"),
+                         .now_ms = kw_clock_now_ms(app->engine->clock)};
+    kw_transfer_res t;
+    return kw_handlers_transfer_queued(app, res, kw_farming_request_deposit(app->engine->store, &q, &t, &res->err), &q,
+                                       &t);
 }
 
 static int set_paused(const kw_http_req *req, kw_http_res *res, bool paused)

@@ -19,13 +19,12 @@ static int faucet(const kw_http_req *req, kw_http_res *res)
     if (rc)
         return rc;
     json_decref(root);
-    int64_t id;
-    if ((rc = kw_farming_request_deposit(app->engine->store, req->principal.user_id, amount,
-                                         kw_clock_now_ms(app->engine->clock), &id, &res->err)) != 0)
-        return rc;
-    kw_engine_wake(app->engine);
-    return kw_http_json(res, 202, json_pack("{s:I,s:s,s:o}", "id", (json_int_t)id, "status", "pending", "amount",
-                                            kw_json_amount(amount)));
+    kw_transfer_res t;
+    kw_transfer_req q = {.user_id = req->principal.user_id, .caller_id = req->principal.user_id, .amount = amount,
+                         .idempotency_key = kw_http_header(req, "Idempotency-Key"),
+                         .now_ms = kw_clock_now_ms(app->engine->clock)};
+    return kw_handlers_transfer_queued(app, res, kw_farming_request_deposit(app->engine->store, &q, &t, &res->err), &q,
+                                       &t);
 }
 
 int kw_handlers_devnet(kw_router *r, kw_app *app, kw_err *err)

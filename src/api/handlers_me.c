@@ -159,19 +159,33 @@ static int withdraw(const kw_http_req *req, kw_http_res *res)
     kw_err kerr = {0};
     if (kw_strkey_decode(KW_STRKEY_ACCOUNT, dest, raw, &kerr) != 0)
         return kw_http_error(res, 400, "VALIDATION_ERROR", "field \"to\": %s", kerr.msg);
-    int64_t id;
-    rc = kw_farming_request_withdrawal(app->engine->store, req->principal.user_id, amount, dest,
-                                       kw_clock_now_ms(app->engine->clock), &id, &res->err);
-    if (rc == KW_EFUNDS) {
-        char need[KW_AMOUNT_BUFSZ];
+    kw_transfer_req q = {.user_id = req->principal.user_id, .caller_id = req->principal.user_id, .amount = amount,
+                         .to = dest, .idempotency_key = kw_http_header(req, "Idempotency-Key"),
+                         .now_ms = kw_clock_now_ms(app->engine->clock)};
+    kw_transfer_res t;
+    return kw_handlers_transfer_queued(app, res, kw_farming_request_withdrawal(app->engine->store, &q, &t, &res->err),
+                                       &q, &t);
+}
+
+int kw_handlers_transfer_queued(kw_app *app, kw_http_res *res, int rc, const kw_transfer_req *q,
+                                const kw_transfer_res *t)
+{
+    char need[KW_AMOUNT_BUFSZ];
+    if (rc == KW_EFUNDS)
         return kw_http_error(res, 422, "INSUFFICIENT_FUNDS", "insufficient funds: the withdrawal needs %s KALE available",
-                             kw_amount_format(amount, need));
-    }
+                             kw_amount_format(q->amount, need));
+    if (rc == KW_ECONFLICT)
+        return kw_http_error(res, 409, "IDEMPOTENCY_CONFLICT",
+                             "this Idempotency-Key was used for a different request; use a new key");
     if (rc)
         return rc;
-    kw_engine_wake(app->engine);
-    return kw_http_json(res, 202, json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)id, "status", "pending", "to",
-                                            dest, "amount", kw_json_amount(amount)));
+    if (!t->replayed)
+        kw_engine_wake(app->engine);
+    json_t *data = json_pack("{s:I,s:s,s:o}", "id", (json_int_t)t->tx_id, "status", "pending", "amount",
+                             kw_json_amount(q->amount));
+    if (data && q->to)
+        json_object_set_new(data, "to", json_string(q->to));
+    return kw_http_json(res, 202, data);
 }
 
 int kw_handlers_me(kw_router *r, kw_app *app, kw_err *err)

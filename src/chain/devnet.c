@@ -197,7 +197,11 @@ static int col_bytes32(sqlite3_stmt *s, int col, uint8_t out[32])
 
 static int db_fail(kw_devnet *d, kw_err *err)
 {
-    return kw_err_set(err, KW_EIO, "devnet database: %s", sqlite3_errmsg(d->db));
+    /* A full disk or a busy file makes the node unavailable for a while; the
+     * call's transaction rolled back, so it is a fault to retry, not an answer. */
+    int code = sqlite3_errcode(d->db) & 0xff;
+    bool passing = code == SQLITE_FULL || code == SQLITE_BUSY || code == SQLITE_LOCKED;
+    return kw_err_set(err, passing ? KW_ETRANSIENT : KW_EIO, "devnet database: %s", sqlite3_errmsg(d->db));
 }
 
 /* Runs a statement that returns no rows. */

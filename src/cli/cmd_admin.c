@@ -177,7 +177,11 @@ static int reconcile(kw_cli *cli, int argc, char **argv)
     if (open_store(cli, &st, &err) != 0 || kw_devnet_open(&o, &chain, &err) != 0)
         goto fail;
     kw_reconcile_report r;
-    int rc = kw_reconcile(st, &chain, NULL, &r, &err);
+    /* A transient chain fault is not a verdict on the books: retry it, with
+     * the patience of a one-off command. */
+    kw_retry retry = kw_retry_default(kw_clock_system(), NULL, (uint64_t)getpid() | 1);
+    retry.attempts = 10;
+    int rc = kw_reconcile(st, &chain, &retry, &r, &err);
     if (rc && rc != KW_EINTERNAL)
         goto fail;
     print_report(&r, cli->json);

@@ -6,15 +6,10 @@
 #include <jansson.h>
 
 #include "core/amount.h"
-#include "crypto/sha.h"
 #include "engine/events.h"
+#include "engine/idem.h"
 #include "store/ledger.h"
 
-static const kw_sql SQL_IDEM_GET = {
-    .sql = "SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND idem_key = $2"};
-static const kw_sql SQL_IDEM_PUT = {
-    .sql = "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response, "
-           "created_at, expires_at) VALUES ($1, $2, $3, 201, $4, $5, $6)"};
 static const kw_sql SQL_LOCK_PLANTING = {
     .sql = "UPDATE weather_cycles SET total_staked = total_staked + $2, updated_at = $3 "
            "WHERE cycle_id = $1 AND current_state = 'planting'"};
@@ -31,16 +26,13 @@ static const kw_sql SQL_WAGER = {
     .sql = "INSERT INTO weather_wagers (action_id, user_id, cycle_id, direction, amount, status, created_at) "
            "VALUES ($1, $2, $3, $4, $5, 'open', $6) RETURNING id"};
 
-#define IDEM_TTL_MS (INT64_C(24) * 3600 * 1000)
-
 typedef struct submit {
     const kw_cycle_config *cc;
     const kw_action_req *req;
     kw_cycle_pos pos;
     int64_t now;
     kw_action_result *res;
-    uint8_t hash[32];
-    char scope[48];
+    kw_idem idem;
 } submit;
 
 void kw_action_limits(kw_action_type type, int64_t *min, int64_t *max)
@@ -81,21 +73,14 @@ static int replay(submit *s, const char *response, kw_err *err)
 /* 1 when a stored result was replayed, 0 when the request is new. */
 static int idem_lookup(kw_db *db, submit *s, kw_err *err)
 {
-    kw_rows *rows;
-    int rc = kw_db_query(db, &SQL_IDEM_GET, KW_ARGS(KW_T(s->scope), KW_T(s->req->idempotency_key)), &rows, err);
-    if (rc)
-        return rc;
-    rc = kw_rows_next(rows, err);
+    char *stored;
+    int rc = kw_idem_find(db, &s->idem, s->now, &stored, err);
+    if (rc == KW_ECONFLICT)
+        s->res->code = "IDEMPOTENCY_CONFLICT";
     if (rc == 1) {
-        size_t n;
-        const void *h = kw_rows_blob(rows, 0, &n);
-        if (n != 32 || !kw_ct_equal(h, s->hash, 32))
-            rc = fail(s->res, "IDEMPOTENCY_CONFLICT", err, KW_ECONFLICT,
-                      "this Idempotency-Key was already used for a different request");
-        else
-            rc = replay(s, kw_rows_text(rows, 1), err) == 0 ? 1 : KW_EINTERNAL;
+        rc = replay(s, stored, err) == 0 ? 1 : KW_EINTERNAL;
+        free(stored);
     }
-    kw_rows_close(rows);
     return rc;
 }
 
@@ -208,13 +193,9 @@ static int store_idem(kw_db *db, submit *s, kw_err *err)
     json_decref(j);
     if (!text)
         return kw_err_set(err, KW_ENOMEM, "out of memory");
-    int rc = kw_db_exec(db, &SQL_IDEM_PUT,
-                        KW_ARGS(KW_T(s->scope), KW_T(s->req->idempotency_key), KW_B(s->hash, 32), KW_T(text),
-                                KW_I(s->now), KW_I(s->now + IDEM_TTL_MS)),
-                        NULL, err);
+    int rc = kw_idem_put(db, &s->idem, 201, text, s->now, err);
     free(text);
-    /* A concurrent twin stored it first: retry the transaction, which replays it. */
-    return rc == KW_ECONFLICT ? KW_ETRANSIENT : rc;
+    return rc;
 }
 
 static int submit_tx(kw_db *db, void *ctx, kw_err *err)
@@ -254,8 +235,6 @@ int kw_action_submit(kw_store *st, const kw_cycle_config *cc, uint32_t block,
                  kw_amount_format(min, lo), kw_amount_format(max, hi));
         return fail(res, "AMOUNT_OUT_OF_RANGE", err, KW_EINVAL, msg);
     }
-    if (req->idempotency_key && (!*req->idempotency_key || strlen(req->idempotency_key) > 255))
-        return fail(res, "INVALID_ACTION", err, KW_EINVAL, "Idempotency-Key must be 1 to 255 characters");
     if (kw_cycle_locate(cc, block, &s.pos) != 0)
         return fail(res, "PHASE_CLOSED", err, KW_ESTATE, "no cycle is open yet");
     if (!kw_phase_accepts(s.pos.phase, req->type)) {
@@ -264,10 +243,13 @@ int kw_action_submit(kw_store *st, const kw_cycle_config *cc, uint32_t block,
                  kw_phase_name(s.pos.phase));
         return fail(res, "PHASE_CLOSED", err, KW_ESTATE, msg);
     }
-    snprintf(s.scope, sizeof s.scope, "actions:%lld", (long long)req->user_id);
     char canon[96];
     int n = snprintf(canon, sizeof canon, "%d|%d|%lld", (int)req->type,
                      req->type == KW_ACTION_WAGER ? (int)req->direction : 0, (long long)req->amount);
-    kw_sha256(canon, (size_t)n, s.hash);
+    if (req->idempotency_key && kw_idem_init(&s.idem, "actions", req->user_id, req->idempotency_key, canon,
+                                             (size_t)n, err) != 0) {
+        res->code = "INVALID_ACTION";
+        return KW_EINVAL;
+    }
     return kw_store_tx(st, submit_tx, &s, err);
 }

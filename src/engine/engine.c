@@ -252,6 +252,8 @@ int kw_engine_open(const kw_config *cfg, const kw_clock *clock, kw_engine **out,
     if ((rc = kw_resolver_seed_daos(&e->resolver, first_cycle, err)) || (devnet && (rc = seed_reserve(e, err))))
         goto fail;
     e->retry.attempts = kw_retry_default(e->clock, NULL, 1).attempts;
+    /* From now on a tick waits out at most one monitor interval of backoff. */
+    e->retry.budget_ms = e->interval_ms;
     kw_leader_close(boot);
     *out = e;
     return 0;
@@ -430,10 +432,24 @@ int kw_engine_tick(kw_engine *e, kw_err *err)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     chain_call c = {.e = e};
+    kw_retry_refill(&e->retry);
     int rc = read_status(e, &c, err);
     if (rc)
         return rc;
-    if ((rc = kw_monitor_tick(&e->monitor, &c.status, err)) || (rc = kw_farming_tick(&e->farming, &c.status, err)))
+    /* Until the first tick has finished, readers see the chain as just read. */
+    if (atomic_load(&e->ticks) == 0 && (rc = kw_engine_publish(e, err)) != 0)
+        return rc;
+    /* A chain fault that stops a cycle's phase for this tick does not stop farming. */
+    rc = kw_monitor_tick(&e->monitor, &c.status, err);
+    if (rc && rc != KW_ETRANSIENT)
+        return rc;
+    kw_err ferr = {0};
+    int frc = kw_farming_tick(&e->farming, &c.status, &ferr);
+    if (frc) {
+        *err = ferr;
+        return frc;
+    }
+    if (rc)
         return rc;
     atomic_fetch_add(&e->ticks, 1);
     rc = kw_engine_publish(e, err);

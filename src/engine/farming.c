@@ -9,6 +9,7 @@
 #include "core/amount.h"
 #include "crypto/strkey.h"
 #include "engine/events.h"
+#include "engine/idem.h"
 #include "obs/log.h"
 #include "store/ledger.h"
 
@@ -54,6 +55,8 @@ static const kw_sql SQL_FAILED = {
            "WHERE id = $1 AND status IN ('pending', 'planted', 'worked')"};
 static const kw_sql SQL_USER_BUSY = {
     .sql = "SELECT COUNT(*) FROM farm_positions WHERE user_id = $1 AND kale_block = $2"};
+static const kw_sql SQL_UNRESOLVED = {
+    .sql = "SELECT DISTINCT user_id FROM chain_transactions WHERE status = 'submitted' AND user_id IS NOT NULL"};
 static const kw_sql SQL_STAKE = {.sql = "SELECT stake_amount FROM farm_positions WHERE id = $1"};
 static const kw_sql SQL_TREASURY = {
     .sql = "SELECT public_key, encrypted_wallet FROM custodial_wallets WHERE user_id = $1"};
@@ -332,6 +335,58 @@ static int fail_position(kw_farming *f, int64_t pos, int64_t user, int64_t tx, c
     return apply(f, failed_tx, &(change){.pos = pos, .user = user, .tx = tx, .error = why}, err);
 }
 
+/* ---- wallets with a call of unknown outcome -------------------------------- */
+
+/* recover() reads the outcome of a harvest, deposit or withdrawal that ended
+ * without an answer (a crash, a timeout, a fault after the call took effect)
+ * from how the wallet's balance changed since the intent. That is exact only
+ * while nothing else moves the wallet's funds, so until recover() has settled
+ * it, a wallet with such a call is left alone: no top-up, plant, harvest or
+ * transfer touches it. */
+typedef struct busy {
+    int64_t *users;
+    int n, cap;
+} busy;
+
+static bool busy_has(const busy *b, int64_t user)
+{
+    for (int i = 0; i < b->n; i++)
+        if (b->users[i] == user)
+            return true;
+    return false;
+}
+
+static int busy_add(busy *b, int64_t user, kw_err *err)
+{
+    if (busy_has(b, user))
+        return 0;
+    if (b->n == b->cap) {
+        int cap = b->cap ? 2 * b->cap : 64;
+        int64_t *grown = realloc(b->users, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return kw_err_set(err, KW_ENOMEM, "out of memory");
+        b->users = grown, b->cap = cap;
+    }
+    b->users[b->n++] = user;
+    return 0;
+}
+
+static int busy_load(kw_farming *f, busy *b, kw_err *err)
+{
+    kw_db *db;
+    kw_rows *r;
+    int rc = kw_store_acquire(f->store, KW_DB_READ, &db, err);
+    if (rc)
+        return rc;
+    if ((rc = kw_db_query(db, &SQL_UNRESOLVED, KW_NOARGS, &r, err)) == 0) {
+        while ((rc = kw_rows_next(r, err)) == 1 && (rc = busy_add(b, kw_rows_int(r, 0), err)) == 0)
+            ;
+        kw_rows_close(r);
+    }
+    kw_store_release(f->store, db);
+    return rc < 0 ? rc : 0;
+}
+
 /* ---- recovery of calls interrupted by a crash ------------------------------ */
 
 static int64_t json_int_field(const char *text, const char *key)
@@ -453,13 +508,16 @@ static int treasury(kw_farming *f, wallet *t, kw_err *err)
     return rc;
 }
 
-/* Makes sure w holds `need` on chain, moving the shortfall from the treasury. */
-static int top_up(kw_farming *f, wallet *w, int64_t need, kw_err *err)
+/* Makes sure w holds `need` on chain, moving the shortfall from the treasury
+ * (KW_ETRANSIENT while the treasury has a call of unknown outcome). */
+static int top_up(kw_farming *f, const busy *b, wallet *w, int64_t need, kw_err *err)
 {
     int64_t have;
     int rc = balance_of(f, w, &have, err);
     if (rc || have >= need)
         return rc;
+    if (busy_has(b, f->treasury_user))
+        return kw_err_set(err, KW_ETRANSIENT, "the treasury has a transfer of unknown outcome; topping up later");
     wallet t;
     if ((rc = treasury(f, &t, err)) != 0)
         return rc;
@@ -483,7 +541,7 @@ static bool user_planted_in(kw_farming *f, int64_t user, uint32_t index)
     return n > 0;
 }
 
-static int plant_step(kw_farming *f, const kw_chain_status *s, kw_err *err)
+static int plant_step(kw_farming *f, const kw_chain_status *s, busy *b, kw_err *err)
 {
     /* A plant needs room in its block for at least two ledgers and some work. */
     int64_t left_ms = ((int64_t)s->block.timestamp + f->chain->block_seconds) * 1000 - now_ms(f);
@@ -493,10 +551,10 @@ static int plant_step(kw_farming *f, const kw_chain_status *s, kw_err *err)
     int n = 0, rc = rows ? load_positions(f, "pending", rows, &n, err) : kw_err_set(err, KW_ENOMEM, "out of memory");
     for (int i = 0; i < n && rc == 0; i++) {
         prow *p = &rows[i];
-        if (p->block >= 0 || user_planted_in(f, p->user, s->farm_index))
-            continue; /* an earlier plant is in flight, or the user's pail here is taken */
+        if (p->block >= 0 || busy_has(b, p->user) || user_planted_in(f, p->user, s->farm_index))
+            continue; /* an earlier call is in flight, or the user's pail here is taken */
         kw_err cerr = {0};
-        if (top_up(f, &p->w, p->stake, &cerr) != 0) {
+        if (top_up(f, b, &p->w, p->stake, &cerr) != 0) {
             if (cerr.code != KW_ETRANSIENT)
                 rc = fail_position(f, p->id, p->user, 0, cerr.msg, err);
             continue;
@@ -511,7 +569,7 @@ static int plant_step(kw_farming *f, const kw_chain_status *s, kw_err *err)
             rc = apply(f, planted_tx, &(change){.pos = p->id, .user = p->user, .tx = tx, .amount = p->stake,
                                                  .index = c.index}, err);
         } else if (crc == KW_ETRANSIENT || (crc == KW_ECHAIN && cerr.code == KW_KALE_EPAIL_EXISTS)) {
-            continue; /* it may have landed: recover() reads the pail next tick */
+            rc = busy_add(b, p->user, err); /* it may have landed: recover() reads the pail next tick */
         } else {
             rc = fail_position(f, p->id, p->user, tx, cerr.msg, err);
         }
@@ -587,13 +645,13 @@ static int work_step(kw_farming *f, const kw_chain_status *s, kw_err *err)
     return rc;
 }
 
-static int harvest_step(kw_farming *f, const kw_chain_status *s, kw_err *err)
+static int harvest_step(kw_farming *f, const kw_chain_status *s, busy *b, kw_err *err)
 {
     prow *rows = calloc(BATCH, sizeof *rows);
     int n = 0, rc = rows ? load_positions(f, "worked", rows, &n, err) : kw_err_set(err, KW_ENOMEM, "out of memory");
     for (int i = 0; i < n && rc == 0; i++) {
         prow *p = &rows[i];
-        if (p->block >= (int64_t)s->farm_index)
+        if (p->block >= (int64_t)s->farm_index || busy_has(b, p->user))
             continue;
         int64_t before, tx;
         kw_err cerr = {0};
@@ -609,7 +667,7 @@ static int harvest_step(kw_farming *f, const kw_chain_status *s, kw_err *err)
             f->stats.harvested++;
             rc = apply(f, harvested_tx, &(change){.pos = p->id, .user = p->user, .tx = tx, .amount = c.reward}, err);
         } else if (crc == KW_ETRANSIENT || (crc == KW_ECHAIN && cerr.code == KW_KALE_EPAIL_MISSING)) {
-            continue; /* an earlier try may have landed: recover() reads the balance next tick */
+            rc = busy_add(b, p->user, err); /* it may have landed: recover() reads the balance next tick */
         } else if (crc == KW_ECHAIN && cerr.code == KW_KALE_EHARVEST_NOT_READY) {
             rc = apply(f, tx_failed_tx, &(change){.tx = tx, .error = cerr.msg}, err);
         } else {
@@ -667,7 +725,7 @@ static int recover(kw_farming *f, kw_err *err)
     return rc < 0 ? rc : 0;
 }
 
-static int transfers_step(kw_farming *f, kw_err *err)
+static int transfers_step(kw_farming *f, busy *b, kw_err *err)
 {
     kw_db *db;
     kw_rows *r;
@@ -705,8 +763,10 @@ static int transfers_step(kw_farming *f, kw_err *err)
         uint8_t to[32];
         kw_err cerr = {0};
         int64_t before;
+        if (busy_has(b, j->w.user_id))
+            continue;
         if (!deposit && (kw_strkey_decode(KW_STRKEY_ACCOUNT, j->to, to, &cerr) != 0 ||
-                         top_up(f, &j->w, j->amount, &cerr) != 0)) {
+                         top_up(f, b, &j->w, j->amount, &cerr) != 0)) {
             if (cerr.code != KW_ETRANSIENT)
                 rc = apply(f, withdrawal_refund_tx, &(change){.tx = j->tx, .user = j->w.user_id, .amount = j->amount,
                                                                 .error = cerr.msg}, err);
@@ -732,6 +792,8 @@ static int transfers_step(kw_farming *f, kw_err *err)
             rc = apply(f, deposit ? deposit_done_tx : withdrawal_done_tx, &ch, err);
         } else if (crc != KW_ETRANSIENT) {
             rc = apply(f, deposit ? tx_failed_tx : withdrawal_refund_tx, &ch, err);
+        } else {
+            rc = busy_add(b, j->w.user_id, err);
         }
     }
     for (int i = 0; i < n; i++)
@@ -742,55 +804,86 @@ static int transfers_step(kw_farming *f, kw_err *err)
 
 int kw_farming_tick(kw_farming *f, const kw_chain_status *s, kw_err *err)
 {
+    busy b = {0};
     int rc;
-    if ((rc = recover(f, err)) || (rc = transfers_step(f, err)) || (rc = harvest_step(f, s, err)))
-        return rc;
+    if ((rc = recover(f, err)) || (rc = busy_load(f, &b, err)) || (rc = transfers_step(f, &b, err)) ||
+        (rc = harvest_step(f, s, &b, err)))
+        goto done;
     if (s->paused || !s->has_block)
-        return 0;
-    if ((rc = work_step(f, s, err)))
-        return rc;
-    return plant_step(f, s, err);
-}
-
-int kw_farming_request_deposit(kw_store *st, int64_t user_id, int64_t amount, int64_t now_ms_, int64_t *tx_id,
-                               kw_err *err)
-{
-    kw_db *db;
-    int rc = kw_store_acquire(st, KW_DB_WRITE, &db, err);
-    if (rc)
-        return rc;
-    rc = kw_db_query_int(db, &SQL_TX_REQUEST, KW_ARGS(KW_T("deposit"), KW_I(user_id), KW_I(amount), KW_T("{}"),
-                                                      KW_I(now_ms_)), tx_id, err);
-    kw_store_release(st, db);
+        goto done;
+    if ((rc = work_step(f, s, err)) == 0)
+        rc = plant_step(f, s, &b, err);
+done:
+    free(b.users);
     return rc;
 }
 
-typedef struct withdraw {
-    int64_t user, amount, now, *tx;
-    const char *to;
-} withdraw;
+/* One deposit or withdrawal request, with its Idempotency-Key record in the
+ * same transaction (engine/idem.h). */
+typedef struct transfer_request {
+    const kw_transfer_req *q;
+    const char *kind;
+    kw_idem idem;
+    bool keyed;
+    kw_transfer_res *res;
+} transfer_request;
 
-static int withdraw_tx(kw_db *db, void *ctx, kw_err *err)
+static int request_tx(kw_db *db, void *ctx, kw_err *err)
 {
-    withdraw *w = ctx;
-    char result[96];
-    snprintf(result, sizeof result, "{\"to\":\"%s\"}", w->to);
-    int rc = kw_db_query_int(db, &SQL_TX_REQUEST,
-                             KW_ARGS(KW_T("withdrawal"), KW_I(w->user), KW_I(w->amount), KW_T(result), KW_I(w->now)),
-                             w->tx, err);
-    if (rc || (rc = post_chain(db, KW_ACCT_USER_AVAILABLE, w->user, KW_ACCT_CHAIN_OUT, w->amount, "withdrawal", *w->tx,
-                               w->now, err)))
+    transfer_request *r = ctx;
+    const kw_transfer_req *q = r->q;
+    bool withdrawal = strcmp(r->kind, "withdrawal") == 0;
+    *r->res = (kw_transfer_res){0};
+    int rc;
+    if (r->keyed) {
+        char *stored;
+        if ((rc = kw_idem_find(db, &r->idem, q->now_ms, &stored, err)) == 1) {
+            r->res->tx_id = json_int_field(stored, "id");
+            r->res->replayed = true;
+            free(stored);
+            return 0;
+        }
+        if (rc)
+            return rc;
+    }
+    char result[96] = "{}";
+    if (withdrawal)
+        snprintf(result, sizeof result, "{\"to\":\"%s\"}", q->to);
+    if ((rc = kw_db_query_int(db, &SQL_TX_REQUEST,
+                              KW_ARGS(KW_T(r->kind), KW_I(q->user_id), KW_I(q->amount), KW_T(result), KW_I(q->now_ms)),
+                              &r->res->tx_id, err)) != 0)
         return rc;
-    return balance_event(db, w->user, "withdrawal", w->now, err);
+    if (withdrawal &&
+        ((rc = post_chain(db, KW_ACCT_USER_AVAILABLE, q->user_id, KW_ACCT_CHAIN_OUT, q->amount, "withdrawal",
+                          r->res->tx_id, q->now_ms, err)) ||
+         (rc = balance_event(db, q->user_id, "withdrawal", q->now_ms, err))))
+        return rc;
+    if (!r->keyed)
+        return 0;
+    char stored[48];
+    snprintf(stored, sizeof stored, "{\"id\":%lld}", (long long)r->res->tx_id);
+    return kw_idem_put(db, &r->idem, 202, stored, q->now_ms, err);
 }
 
-int kw_farming_request_withdrawal(kw_store *st, int64_t user_id, int64_t amount, const char *to_address,
-                                  int64_t now_ms_, int64_t *tx_id, kw_err *err)
+static int queue_transfer(kw_store *st, const char *kind, const kw_transfer_req *q, kw_transfer_res *res, kw_err *err)
+{
+    transfer_request r = {.q = q, .kind = kind, .res = res, .keyed = q->idempotency_key != NULL};
+    char canon[160];
+    int n = snprintf(canon, sizeof canon, "%s|%lld|%lld|%s", kind, (long long)q->user_id, (long long)q->amount,
+                     q->to ? q->to : "");
+    if (r.keyed && kw_idem_init(&r.idem, kind, q->caller_id, q->idempotency_key, canon, (size_t)n, err) != 0)
+        return KW_EINVAL;
+    return kw_store_tx(st, request_tx, &r, err);
+}
+
+int kw_farming_request_deposit(kw_store *st, const kw_transfer_req *q, kw_transfer_res *res, kw_err *err)
+{
+    return queue_transfer(st, "deposit", q, res, err);
+}
+
+int kw_farming_request_withdrawal(kw_store *st, const kw_transfer_req *q, kw_transfer_res *res, kw_err *err)
 {
     uint8_t raw[32];
-    int rc = kw_strkey_decode(KW_STRKEY_ACCOUNT, to_address, raw, err);
-    if (rc)
-        return rc;
-    withdraw w = {.user = user_id, .amount = amount, .now = now_ms_, .tx = tx_id, .to = to_address};
-    return kw_store_tx(st, withdraw_tx, &w, err);
+    int rc = kw_strkey_decode(KW_STRKEY_ACCOUNT, q->to ? q->to : "", raw, err);
+    return rc ? rc : queue_transfer(st, "withdrawal", q, res, err);
 }

@@ -62,14 +62,32 @@ typedef struct kw_farming {
  * the return value is non-zero only for a failure of the database. */
 int kw_farming_tick(kw_farming *f, const kw_chain_status *s, kw_err *err) KW_WUR;
 
+/* A deposit or withdrawal to queue. */
+typedef struct kw_transfer_req {
+    int64_t user_id;              /* whose wallet is credited (deposit) or debited (withdrawal) */
+    int64_t caller_id;            /* who asked: scopes the Idempotency-Key */
+    int64_t amount;               /* stroops */
+    const char *to;               /* withdrawal: the external G… address */
+    const char *idempotency_key;  /* may be NULL */
+    int64_t now_ms;
+} kw_transfer_req;
+
+typedef struct kw_transfer_res {
+    int64_t tx_id;                /* the chain_transactions row */
+    bool replayed;                /* the key's earlier request; nothing new was queued */
+} kw_transfer_res;
+
 /* Queues a transfer executed by the next tick: a devnet faucet deposit to
  * the user's wallet (kind "deposit") or a withdrawal to an external G…
  * address (kind "withdrawal", whose ledger debit happens here, at once, in
  * the same transaction, so the balance cannot be spent twice). A deposit to
- * the treasury user is booked to the weather reserve (an operator funding it). */
-int kw_farming_request_deposit(kw_store *st, int64_t user_id, int64_t amount, int64_t now_ms,
-                               int64_t *tx_id, kw_err *err) KW_WUR;
-int kw_farming_request_withdrawal(kw_store *st, int64_t user_id, int64_t amount, const char *to_address,
-                                  int64_t now_ms, int64_t *tx_id, kw_err *err) KW_WUR;
+ * the treasury user is booked to the weather reserve (an operator funding it).
+ * With an Idempotency-Key the request is queued at most once: the key is
+ * recorded in the same transaction, and a repeat returns the first tx_id with
+ * replayed set (KW_ECONFLICT when the key was used for another request).
+ * Withdrawals: KW_EFUNDS when the available balance is short. */
+int kw_farming_request_deposit(kw_store *st, const kw_transfer_req *q, kw_transfer_res *res, kw_err *err) KW_WUR;
+int kw_farming_request_withdrawal(kw_store *st, const kw_transfer_req *q, kw_transfer_res *res,
+                                  kw_err *err) KW_WUR;
 
 #endif

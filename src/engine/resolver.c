@@ -338,9 +338,13 @@ int kw_resolver_reveal(kw_resolver *r, uint64_t cycle_id, kw_err *err)
     if (rc == 0 && kw_chain_block_get(r->chain, c->reveal_block, &blk, &cerr) == 0) {
         memcpy(c->entropy, blk.entropy, 32);
         when = (int64_t)blk.timestamp;
+    } else if (rc == 0 && cerr.code == KW_ETRANSIENT) {
+        /* A fault is not an answer: the location must come from the revealing
+         * block, so the phase runs again next tick. */
+        rc = kw_err_set(err, KW_ETRANSIENT, "revealing block %u: %s", c->reveal_block, cerr.msg);
     } else if (rc == 0) {
-        /* The block is gone (evicted on a real network) or not yet read: the
-         * current block's entropy is just as unknowable to users in advance. */
+        /* The block is gone (evicted on a real network): the current block's
+         * entropy is just as unknowable to users in advance. */
         kw_chain_status s;
         if ((rc = kw_chain_status_get(r->chain, &s, err)) == 0)
             memcpy(c->entropy, s.block.entropy, 32);

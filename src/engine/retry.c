@@ -63,13 +63,23 @@ int64_t kw_retry_delay_ms(kw_retry *r, int n)
     return half + (int64_t)(r->rng % (uint64_t)(d - half + 1));
 }
 
+void kw_retry_refill(kw_retry *r) { r->budget_left_ms = r->budget_ms; }
+
 int kw_retry_call(kw_retry *r, int (*fn)(void *ctx, kw_err *err), void *ctx, kw_err *err)
 {
     int rc = KW_ETRANSIENT;
     for (int n = 1; n <= r->attempts; n++) {
         if (n > 1) {
+            int64_t wait = kw_retry_delay_ms(r, n);
+            if (r->budget_ms > 0) {
+                if (wait > r->budget_left_ms) {
+                    r->deferred++;
+                    return rc;
+                }
+                r->budget_left_ms -= wait;
+            }
             r->retries++;
-            kw_clock_sleep_ms(r->clock, kw_retry_delay_ms(r, n));
+            kw_clock_sleep_ms(r->clock, wait);
         }
         if (r->breaker && !breaker_admit(r->breaker, r->clock))
             return kw_err_set(err, KW_ETRANSIENT, "circuit open: the service failed repeatedly, retrying later");

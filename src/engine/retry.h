@@ -4,7 +4,14 @@
  * breaker that stops hammering a service that keeps failing (SPEC §5).
  *
  * Only KW_ETRANSIENT is retried: a rejection by the rules (KW_ECHAIN, …) is an
- * answer, not a fault. While the breaker is open, calls fail at once with
+ * answer, not a fault.
+ *
+ * A wait budget bounds the time all calls together may spend waiting between
+ * tries until the next kw_retry_refill. The engine refills it every tick: one
+ * flaky call among thousands then waits out its backoff as usual, but a chain
+ * that fails often cannot stall a tick for minutes, one backoff after another,
+ * while everything else waits. A call whose next wait does not fit fails with
+ * its transient error at once; the engine tries it again next tick. While the breaker is open, calls fail at once with
  * KW_ETRANSIENT and "circuit open"; after the cool-down one trial call is let
  * through (half-open) and its result closes or re-opens the breaker.
  *
@@ -38,6 +45,9 @@ typedef struct kw_retry {
     kw_breaker *breaker;    /* may be NULL */
     uint64_t rng;           /* jitter state, any non-zero seed */
     uint64_t retries;       /* tries beyond the first, summed over calls (metrics) */
+    int64_t budget_ms;      /* waiting allowed per refill; 0 = unbounded */
+    int64_t budget_left_ms; /* what is left of it */
+    uint64_t deferred;      /* calls given up because the budget was spent (metrics) */
 } kw_retry;
 
 void kw_breaker_init(kw_breaker *b, int threshold, int64_t cooldown_ms);
@@ -51,8 +61,12 @@ kw_retry kw_retry_default(const kw_clock *clock, kw_breaker *breaker, uint64_t s
 /* The wait before try n (n ≥ 2): uniform in [d/2, d] with d = base · 2^(n−2). */
 int64_t kw_retry_delay_ms(kw_retry *r, int n);
 
+/* Starts a new round of the wait budget. */
+void kw_retry_refill(kw_retry *r);
+
 /* Calls fn(ctx, err) until it succeeds, fails with anything but KW_ETRANSIENT,
- * or the tries run out; returns fn's last result (err holds its message). */
+ * or the tries (or the wait budget) run out; returns fn's last result (err
+ * holds its message). */
 int kw_retry_call(kw_retry *r, int (*fn)(void *ctx, kw_err *err), void *ctx, kw_err *err) KW_WUR;
 
 #endif

@@ -60,8 +60,8 @@ static int classify(const char *state)
     if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
         return KW_EINVAL; /* integrity constraint or malformed value */
     if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0 ||
-        strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 || strcmp(state, "53300") == 0)
-        return KW_ETRANSIENT;
+        strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 || strncmp(state, "53", 2) == 0)
+        return KW_ETRANSIENT; /* serialization, lost connection, shutdown, disk full, too many connections */
     return KW_EIO;
 }
 

@@ -149,6 +149,7 @@ static int sq_fail(sq_conn *c, int src, kw_err *err)
         return kw_db_fail(&c->base, err, KW_EINVAL, NULL, NULL, msg);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
+    case SQLITE_FULL: /* the disk filled up: nothing was written; retry once there is room */
         return kw_db_fail(&c->base, err, KW_ETRANSIENT, NULL, NULL, msg);
     case SQLITE_NOMEM:
         return kw_db_fail(&c->base, err, KW_ENOMEM, NULL, NULL, msg);

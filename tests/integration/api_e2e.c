@@ -1128,6 +1128,7 @@ static void test_metrics(void)
         "kale_work_hash_rate",
         "kale_work_hashes_total",
         "kale_chain_retries_total",
+        "kale_chain_deferred_total",
         "kale_db_connections_active",
         "kale_memory_usage_bytes{type=\"rss\"}",
         "kale_errors_total",

@@ -65,8 +65,8 @@ void kwt_reply_free(kwt_reply *r)
     memset(r, 0, sizeof *r);
 }
 
-kwt_reply kwt_request(CURL *c, const char *method, const char *path, const char *const *headers, const char *body,
-                      size_t blen)
+kwt_reply kwt_try_request(CURL *c, const char *method, const char *path, const char *const *headers,
+                          const char *body, size_t blen)
 {
     kwt_reply r = {0};
     char url[2048];
@@ -102,13 +102,21 @@ kwt_reply kwt_request(CURL *c, const char *method, const char *path, const char 
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     CURLcode rc = curl_easy_perform(c);
-    CHECK(rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
+    r.curl_code = rc;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
     curl_slist_free_all(hl);
     if (r.body && r.blen && kwt_header(&r, "Content-Type") && strstr(kwt_header(&r, "Content-Type"), "json"))
         r.json = json_loadb(r.body, r.blen, 0, NULL);
     if (observer && rc == CURLE_OK)
         observer(method, path, &r);
+    return r;
+}
+
+kwt_reply kwt_request(CURL *c, const char *method, const char *path, const char *const *headers, const char *body,
+                      size_t blen)
+{
+    kwt_reply r = kwt_try_request(c, method, path, headers, body, blen);
+    CHECK(r.curl_code == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(r.curl_code));
     return r;
 }
 

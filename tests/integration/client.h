@@ -38,6 +38,7 @@ typedef struct kwt_reply {
     char *body;
     size_t blen;
     json_t *json;        /* the body when it is JSON, else NULL */
+    CURLcode curl_code;  /* CURLE_OK when a reply arrived */
 } kwt_reply;
 
 /* The server's port (requests go to 127.0.0.1). */
@@ -48,6 +49,10 @@ void kwt_client_observe(void (*fn)(const char *method, const char *path, const k
 /* One request. headers: NULL-terminated "Name: value" strings (may be NULL). */
 kwt_reply kwt_request(CURL *c, const char *method, const char *path, const char *const *headers, const char *body,
                       size_t blen);
+/* The same, but a request that got no reply (refused, reset, timed out) is
+ * not a failure: the caller reads r.curl_code. */
+kwt_reply kwt_try_request(CURL *c, const char *method, const char *path, const char *const *headers,
+                          const char *body, size_t blen);
 void kwt_reply_free(kwt_reply *r);
 
 /* The value of a reply header (a static buffer), or NULL. */

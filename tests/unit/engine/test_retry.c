@@ -32,6 +32,42 @@ Test(retry, transient_failures_are_retried_with_backoff)
     cr_assert(mc.slept >= 1500 && mc.slept <= 3000, "slept %lld", (long long)mc.slept);
 }
 
+Test(retry, waits_stay_within_the_budget_until_refilled)
+{
+    kw_manual_clock mc;
+    kw_manual_clock_init(&mc, 0);
+    kw_retry r = kw_retry_default(&mc.clock, NULL, 7);
+    r.budget_ms = 2500;
+    kw_retry_refill(&r);
+    kw_err e;
+    /* the first call fails twice and waits 1,500 to 3,000 ms in all — or, when
+     * its second wait does not fit, gives up after the first */
+    script s = {(const int[]){KW_ETRANSIENT}, 1, 0};
+    cr_assert_eq(kw_retry_call(&r, scripted, &s, &e), KW_ETRANSIENT);
+    cr_assert(mc.slept <= 2500, "slept %lld", (long long)mc.slept);
+    cr_assert_eq(r.budget_left_ms, 2500 - mc.slept);
+    cr_assert(s.calls >= 2);
+    /* what is left cannot hold the shortest second wait (1,000 ms) of another call... */
+    int64_t before = mc.slept;
+    r.budget_left_ms = 499;
+    script t = {(const int[]){KW_ETRANSIENT, 0}, 2, 0};
+    cr_assert_eq(kw_retry_call(&r, scripted, &t, &e), KW_ETRANSIENT);
+    cr_assert_eq(t.calls, 1, "no wait fits: one try");
+    cr_assert_eq(mc.slept, before);
+    cr_assert_str_eq(e.msg, "call 1 failed");
+    cr_assert_eq(r.deferred, s.calls == 3 ? 1u : 2u);
+    /* ...until the next round, which tries it again */
+    kw_retry_refill(&r);
+    cr_assert_eq(r.budget_left_ms, 2500);
+    cr_assert_eq(kw_retry_call(&r, scripted, &t, &e), 0);
+    cr_assert_eq(t.calls, 2);
+    /* no budget: unbounded */
+    r.budget_ms = 0;
+    script u = {(const int[]){KW_ETRANSIENT, KW_ETRANSIENT, 0}, 3, 0};
+    cr_assert_eq(kw_retry_call(&r, scripted, &u, &e), 0);
+    cr_assert_eq(u.calls, 3);
+}
+
 Test(retry, gives_up_after_three_tries_with_the_last_error)
 {
     kw_manual_clock mc;

@@ -363,6 +363,28 @@ Test(store, a_lost_connection_is_transient_and_replaced)
     cr_assert_eq(kw_db_query_int(db, &MY_PID, KW_NOARGS, &pid, &err), 0, "reconnected: %s", err.msg);
 }
 
+static const kw_sql CAP_PAGES = {.sqlite = "PRAGMA max_page_count = 1", .pg = "SELECT 1"};
+static const kw_sql UNCAP_PAGES = {.sqlite = "PRAGMA max_page_count = 1000000", .pg = "SELECT 1"};
+
+/* A full disk is a passing condition, not a failure of the request: SQLite's
+ * page limit stands in for it (on PostgreSQL, SQLSTATE class 53 is mapped the
+ * same way and the chaos test fills a real disk). */
+Test(store, a_full_disk_is_transient)
+{
+    if (kw_store_dialect_of(st) != KW_DIALECT_SQLITE)
+        return;
+    make_table();
+    static char big[1 << 16];
+    cr_assert_eq(kw_db_exec(db, &CAP_PAGES, KW_NOARGS, NULL, &err), 0, "%s", err.msg);
+    int rc = kw_db_exec(db, &INSERT_T, KW_ARGS(KW_I(1), KW_D(0), KW_T("x"), KW_B(big, sizeof big)), NULL, &err);
+    cr_assert_eq(rc, KW_ETRANSIENT, "%d %s", rc, err.msg);
+    cr_assert_not_null(strstr(err.msg, "full"), "%s", err.msg);
+    cr_assert_eq(kw_db_exec(db, &UNCAP_PAGES, KW_NOARGS, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(kw_db_exec(db, &INSERT_T, KW_ARGS(KW_I(1), KW_D(0), KW_T("x"), KW_B(big, sizeof big)), NULL, &err), 0,
+                 "%s", err.msg);
+    cr_assert_eq(count_t(), 1);
+}
+
 static const kw_sql BAD_WALLET = {
     .sql = "INSERT INTO custodial_wallets (user_id, public_key, encrypted_wallet, created_at, updated_at) "
            "VALUES ($1, 'Gshort', $2, 0, 0)"};
