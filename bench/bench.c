@@ -19,6 +19,7 @@ static const kw_bench benches[] = {
     {"api", "HTTP API vs a bare libmicrohttpd reply (wrk, 64 connections)", kw_bench_api},
     {"ratelimit", "rate-limit decisions/s through Redis (REDIS_URL) vs the in-memory limiter", kw_bench_ratelimit},
     {"engine", "custodial farmers per devnet block; settling 100k positions and 100k wagers", kw_bench_engine},
+    {"load", "kalewx serve under 60 s of mixed reads and writes (wrk, 64 connections); memory growth", kw_bench_load},
     {0},
 };
 
@@ -143,6 +144,7 @@ static void print_table(const char *name, const kw_bench_result *r)
 static void usage(void)
 {
     printf("usage: kalewx bench NAME|all [--seconds N] [--threads N] [--json] [--json-file FILE]\n\n"
+           "--seconds is the time per measurement (default 2; load runs 60 unless it is given).\n"
            "--json prints the results as JSON instead of the table; --json-file FILE writes that\n"
            "JSON to FILE as well (make bench: build/bench.json).\n\nbenchmarks:\n");
     for (const kw_bench *b = benches; b->name; b++)
@@ -158,6 +160,7 @@ int kw_cmd_bench(kw_cli *cli, int argc, char **argv)
             json_file = argv[++i];
         } else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
             o.seconds = atof(argv[++i]);
+            o.seconds_given = true;
         } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             o.threads = atoi(argv[++i]);
         } else if (argv[i][0] != '-' && !name) {

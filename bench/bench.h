@@ -21,6 +21,7 @@
 
 typedef struct kw_bench_opts {
     double seconds;        /* --seconds, time per measurement (default 2) */
+    bool seconds_given;    /* --seconds was given: a benchmark with a longer default of its own uses seconds */
     int threads;           /* --threads, 0 = every core */
     const kw_config *cfg;
 } kw_bench_opts;
@@ -71,5 +72,6 @@ int kw_bench_soroban(const kw_bench_opts *o, kw_bench_result *r);
 int kw_bench_api(const kw_bench_opts *o, kw_bench_result *r);
 int kw_bench_ratelimit(const kw_bench_opts *o, kw_bench_result *r);
 int kw_bench_engine(const kw_bench_opts *o, kw_bench_result *r);
+int kw_bench_load(const kw_bench_opts *o, kw_bench_result *r);
 
 #endif

@@ -17,7 +17,6 @@
  * same transaction and rolls it back). Rate limits stay on with limits wrk
  * cannot reach, so their cost is measured.
  */
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,109 +24,20 @@
 
 #include "api/app.h"
 #include "bench/bench.h"
+#include "bench/wrk.h"
 #include "crypto/jwt.h"
 #include "obs/log.h"
 #include "store/ledger.h"
 
-#define CONNECTIONS 64
 #define USERS 20000
 #define PG_SCHEMA "kalewx_bench_api"
 
-/* Shaped like a /api/v1/cycles/current reply. */
-static const char document[] =
-    "{\"success\":true,\"data\":{\"cycle\":{\"id\":1234,\"start_block\":12340,\"end_block\":12349,"
-    "\"current_block\":12343,\"phase\":\"planting\",\"block_in_cycle\":3,\"blocks_remaining\":7,"
-    "\"phase_progress\":0.5,\"state\":\"planting\"},\"participants\":{\"total\":87,\"farmers\":61,\"wagerers\":26},"
-    "\"actions_available\":[\"plant\",\"store\",\"wager\",\"stay\"],\"dao\":{\"commitments\":[],\"sentiment\":null}},"
-    "\"metadata\":{\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"requestId\":\"0123abcd-00000001\",\"version\":\"0.1.0\"}}";
-
-typedef struct wrk_result {
-    double rps, p50_ms, p99_ms;
-    long requests, non_2xx;
-} wrk_result;
-
-static enum MHD_Result bare_reply(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+/* Socket errors fail this benchmark: every request here can be answered. */
+static int measure(uint16_t port, const char *path, const char *script, double seconds, int threads,
+                   kw_wrk_result *out)
 {
-    (void)cls, (void)url, (void)method, (void)version, (void)upload, (void)upload_size;
-    static int first;
-    if (!*con_cls) {
-        *con_cls = &first;
-        return MHD_YES;
-    }
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(sizeof document - 1, (void *)document, MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    enum MHD_Result ret = MHD_add_response_header(r, "Content-Type", "application/json")
-                              ? MHD_queue_response(conn, MHD_HTTP_OK, r)
-                              : MHD_NO;
-    MHD_destroy_response(r);
-    return ret;
-}
-
-/* "1.23ms" → milliseconds. */
-static double to_ms(const char *v)
-{
-    char *end;
-    double x = strtod(v, &end);
-    if (strncmp(end, "us", 2) == 0)
-        return x / 1000;
-    if (strncmp(end, "ms", 2) == 0)
-        return x;
-    if (*end == 's')
-        return x * 1000;
-    return x;
-}
-
-/* Runs wrk (script may be NULL) and reads its summary. Non-2xx replies are
- * counted, not failures: refused actions are part of the measurement. */
-static int run_wrk(uint16_t port, const char *path, const char *script, double seconds, int threads, wrk_result *out)
-{
-    char cmd[1024];
-    char lua[512] = "";
-    if (script)
-        snprintf(lua, sizeof lua, "-s %s", script);
-    snprintf(cmd, sizeof cmd, "wrk -t%d -c%d -d%.0fs --latency %s http://127.0.0.1:%u%s -- %d 2>&1", threads,
-             CONNECTIONS, seconds, lua, (unsigned)port, path, threads);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return KW_EIO;
-    char line[256];
-    *out = (wrk_result){0};
-    bool errors = false;
-    while (fgets(line, sizeof line, p)) {
-        char v[32];
-        if (sscanf(line, " 50%% %31s", v) == 1)
-            out->p50_ms = to_ms(v);
-        else if (sscanf(line, " 99%% %31s", v) == 1)
-            out->p99_ms = to_ms(v);
-        else if (sscanf(line, "Requests/sec: %lf", &out->rps) == 1 || sscanf(line, " %ld requests in", &out->requests) == 1)
-            continue;
-        else if (sscanf(line, " Non-2xx or 3xx responses: %ld", &out->non_2xx) == 1)
-            continue;
-        else if (strstr(line, "Socket errors") || strstr(line, "PANIC") || strstr(line, "error"))
-            errors = true, fprintf(stderr, "kalewx bench api: wrk: %s", line);
-    }
-    int status = pclose(p);
-    if (status != 0 || out->rps <= 0) {
-        fprintf(stderr, "kalewx bench api: wrk failed (is the Debian package wrk installed? scripts/bootstrap "
-                        "installs it)\n");
-        return KW_EIO;
-    }
-    return errors ? KW_EIO : 0;
-}
-
-static int start_bare(unsigned threads, struct MHD_Daemon **out, uint16_t *port)
-{
-    *out = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, bare_reply,
-                            NULL, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, 1024u,
-                            MHD_OPTION_END);
-    if (!*out)
-        return KW_EIO;
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(*out, MHD_DAEMON_INFO_BIND_PORT);
-    *port = di ? di->port : 0;
-    return *port ? 0 : KW_EIO;
+    int rc = kw_wrk_run(port, path, script, seconds, threads, "api", out);
+    return rc ? rc : out->socket_errors ? KW_EIO : 0;
 }
 
 static int set(kw_config *cfg, const char *name, const char *value)
@@ -137,7 +47,7 @@ static int set(kw_config *cfg, const char *name, const char *value)
     return kw_config_lookup(name, &k) == 0 ? kw_config_set(cfg, k, value, KW_SRC_FLAG, &e) : KW_EINVAL;
 }
 
-static json_t *result_json(const wrk_result *w, const wrk_result *ref)
+static json_t *result_json(const kw_wrk_result *w, const kw_wrk_result *ref)
 {
     return json_pack("{s:f,s:f,s:f,s:I,s:I,s:f}", "requests_per_second", w->rps, "p50_ms", w->p50_ms, "p99_ms",
                      w->p99_ms, "requests", (json_int_t)w->requests, "non_2xx", (json_int_t)w->non_2xx,
@@ -242,7 +152,7 @@ static int pg_schema(const char *url, bool drop, char *out, size_t cap, kw_err *
 }
 
 typedef struct measured {
-    wrk_result current, actions;
+    kw_wrk_result current, actions;
 } measured;
 
 static int measure_backend(const char *url, unsigned threads, int wrk_threads, double seconds, measured *m)
@@ -284,8 +194,8 @@ static int measure_backend(const char *url, unsigned threads, int wrk_threads, d
     while (kw_api_ready(app->api, &ready) != 0 && kw_bench_now() - t0 < 30)
         usleep(50000);
     uint16_t port = kw_api_port(app->api);
-    if ((rc = run_wrk(port, "/api/v1/cycles/current", NULL, seconds, wrk_threads, &m->current)) == 0)
-        rc = run_wrk(port, "/api/v1/actions", script, seconds, wrk_threads, &m->actions);
+    if ((rc = measure(port, "/api/v1/cycles/current", NULL, seconds, wrk_threads, &m->current)) == 0)
+        rc = measure(port, "/api/v1/actions", script, seconds, wrk_threads, &m->actions);
 fail:
     if (rc && err.msg[0])
         fprintf(stderr, "kalewx bench api: %s\n", err.msg);
@@ -301,16 +211,16 @@ fail:
     return rc;
 }
 
-static void add_rows(kw_bench_result *r, const char *backend, const measured *m, const wrk_result *ref)
+static void add_rows(kw_bench_result *r, const char *backend, const measured *m, const kw_wrk_result *ref)
 {
     const char *ref_name = "bare libmicrohttpd reply";
     const struct {
         const char *what;
-        const wrk_result *w;
+        const kw_wrk_result *w;
     } subjects[] = {{"GET /cycles/current", &m->current}, {"POST /actions", &m->actions}};
     for (size_t i = 0; i < 2; i++) {
         char metric[80];
-        const wrk_result *w = subjects[i].w;
+        const kw_wrk_result *w = subjects[i].w;
         snprintf(metric, sizeof metric, "%s %s: requests/s", backend, subjects[i].what);
         kw_bench_row_add(r, metric, w->rps, "req/s", w->rps / ref->rps, ref_name);
         snprintf(metric, sizeof metric, "%s %s: p50 latency", backend, subjects[i].what);
@@ -332,17 +242,11 @@ int kw_bench_api(const kw_bench_opts *o, kw_bench_result *r)
     unsigned threads = o->threads > 0 ? (unsigned)o->threads : (unsigned)(cores > 0 ? cores : 1);
     int wrk_threads = cores > 1 ? (int)cores : 1;
     double seconds = o->seconds < 1 ? 1 : o->seconds;
-    struct MHD_Daemon *bare = NULL;
-    wrk_result ref;
-    uint16_t port;
+    kw_wrk_result ref;
     kw_log_setup(KW_LOG_ERROR, "bench", 2);
-    int rc = start_bare(threads, &bare, &port);
-    if (rc) {
-        fprintf(stderr, "kalewx bench api: cannot start the bare libmicrohttpd server\n");
-        return rc;
-    }
-    rc = run_wrk(port, "/", NULL, seconds, wrk_threads, &ref);
-    MHD_stop_daemon(bare);
+    int rc = kw_wrk_bare(threads, seconds, wrk_threads, "api", &ref);
+    if (rc == 0 && ref.socket_errors)
+        rc = KW_EIO;
     if (rc)
         return rc;
     kw_bench_row_add(r, "bare reply: requests/s", ref.rps, "req/s", 0, NULL);
@@ -366,7 +270,7 @@ int kw_bench_api(const kw_bench_opts *o, kw_bench_result *r)
     if (!pg && rc == 0)
         fprintf(stderr, "kalewx bench api: DATABASE_URL names no PostgreSQL server; measured SQLite only "
                         "(tests/pg_env.sh --optional kalewx bench api measures both)\n");
-    r->json = json_pack("{s:i,s:i,s:i,s:f,s:i,s:o,s:o}", "connections", CONNECTIONS, "server_threads", (int)threads,
+    r->json = json_pack("{s:i,s:i,s:i,s:f,s:i,s:o,s:o}", "connections", KW_WRK_CONNECTIONS, "server_threads", (int)threads,
                         "wrk_threads", wrk_threads, "seconds", seconds, "action_users", USERS, "bare_reply",
                         result_json(&ref, NULL), "backends", backends);
     return rc;
