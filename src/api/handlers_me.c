@@ -67,7 +67,7 @@ static int me_q(const kw_http_req *req, kw_db *db, json_t **data, kw_err *err)
 {
     kw_identity_user u;
     int64_t avail, escrow;
-    int rc = kw_identity_get(&app_of(req)->identity, req->principal.user_id, &u, err);
+    int rc = kw_identity_get_on(db, req->principal.user_id, &u, err);
     if (rc || (rc = kw_ledger_user_balances(db, u.id, &avail, &escrow, err)) != 0)
         return rc;
     *data = json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:{s:o,s:o}}", "id", (json_int_t)u.id, "username", u.username,

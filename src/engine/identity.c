@@ -100,14 +100,10 @@ int kw_identity_register(kw_identity *id, const char *username, const char *pass
     return rc;
 }
 
-/* Reads a user and, when wallet is not NULL, its wallet address. */
-static int load_user(kw_identity *id, const char *username, int64_t user_id, kw_user *u, char *wallet, kw_err *err)
+/* Reads a user and, when wallet is not NULL, its wallet address, on db. */
+static int load_user_on(kw_db *db, const char *username, int64_t user_id, kw_user *u, char *wallet, kw_err *err)
 {
-    kw_db *db;
-    int rc = kw_store_acquire(id->store, KW_DB_READ, &db, err);
-    if (rc)
-        return rc;
-    rc = username ? kw_repo_users_get_by_name(db, username, u, err) : kw_repo_users_get(db, user_id, u, err);
+    int rc = username ? kw_repo_users_get_by_name(db, username, u, err) : kw_repo_users_get(db, user_id, u, err);
     if (rc == 0 && wallet) {
         kw_wallet w = {0};
         rc = kw_repo_wallets_get_by_user(db, u->id, &w, err);
@@ -115,6 +111,16 @@ static int load_user(kw_identity *id, const char *username, int64_t user_id, kw_
             memcpy(wallet, w.public_key, KW_STRKEY_BUFSZ);
         kw_wallet_clear(&w);
     }
+    return rc;
+}
+
+static int load_user(kw_identity *id, const char *username, int64_t user_id, kw_user *u, char *wallet, kw_err *err)
+{
+    kw_db *db;
+    int rc = kw_store_acquire(id->store, KW_DB_READ, &db, err);
+    if (rc)
+        return rc;
+    rc = load_user_on(db, username, user_id, u, wallet, err);
     kw_store_release(id->store, db);
     return rc;
 }
@@ -170,14 +176,25 @@ int kw_identity_authenticate_token(kw_identity *id, const char *token, int64_t n
     return rc;
 }
 
-int kw_identity_get(kw_identity *id, int64_t user_id, kw_identity_user *out, kw_err *err)
+int kw_identity_get_on(kw_db *db, int64_t user_id, kw_identity_user *out, kw_err *err)
 {
     kw_user u = {0};
     char wallet[KW_STRKEY_BUFSZ];
-    int rc = load_user(id, NULL, user_id, &u, wallet, err);
+    int rc = load_user_on(db, NULL, user_id, &u, wallet, err);
     sodium_memzero(u.password_hash, sizeof u.password_hash);
     if (rc == 0)
         describe(&u, wallet, out);
+    return rc;
+}
+
+int kw_identity_get(kw_identity *id, int64_t user_id, kw_identity_user *out, kw_err *err)
+{
+    kw_db *db;
+    int rc = kw_store_acquire(id->store, KW_DB_READ, &db, err);
+    if (rc)
+        return rc;
+    rc = kw_identity_get_on(db, user_id, out, err);
+    kw_store_release(id->store, db);
     return rc;
 }
 

@@ -90,6 +90,9 @@ int kw_identity_authenticate_apikey(kw_identity *id, const char *key, int64_t no
 
 /* The user with this id. KW_ENOTFOUND when there is none. */
 int kw_identity_get(kw_identity *id, int64_t user_id, kw_identity_user *out, kw_err *err) KW_WUR;
+/* The same on a connection the caller holds: a thread must never wait for a
+ * second connection while it holds one, or a busy pool deadlocks. */
+int kw_identity_get_on(kw_db *db, int64_t user_id, kw_identity_user *out, kw_err *err) KW_WUR;
 
 /* Sets a user's tier and/or role (operators only: `kalewx admin set-access`);
  * a NULL one is kept. KW_ENOTFOUND for an unknown username, KW_EINVAL for

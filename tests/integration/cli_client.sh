@@ -54,9 +54,11 @@ act_until() {
 check down 2 "$k" status; contains "server not reachable at http://127.0.0.1:$port"; contains "kalewx serve"
 check down-json 2 "$k" --json daos; contains '"code":"UNREACHABLE"'
 
+# One database reader: a handler that waits for a second connection while it
+# holds one would hang the server here instead of only under load.
 start_server() {
     KALEWX_DATA_DIR=$data DEVNET_BLOCK_SECONDS=1 DEVNET_LEDGER_MS=100 DEVNET_CROWD=10 PORT=$port LOG_LEVEL=warn \
-        "$k" serve 2>>"$tmp/serve.log" &
+        DB_POOL_SIZE=1 "$k" serve 2>>"$tmp/serve.log" &
     server_pid=$!
     until_ok 60 curl -fsS "http://127.0.0.1:$port/ready" || { echo "FAIL: server not ready"; cat "$tmp/serve.log"; exit 1; }
 }
