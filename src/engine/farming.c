@@ -231,13 +231,20 @@ static int worked_tx(kw_db *db, void *ctx, kw_err *err)
     return position_event(db, c->user, c->pos, "worked", now, err);
 }
 
+/* The position moved on before this call's outcome was booked: the call is
+ * closed anyway, or its wallet would wait for recover() forever. */
+static int close_stale(kw_db *db, const change *c, int64_t now, kw_err *err)
+{
+    return c->tx ? tx_close(db, c->tx, "failed", "the position was already resolved", now, err) : 0;
+}
+
 static int harvested_tx(kw_db *db, void *ctx, kw_err *err)
 {
     change *c = ctx;
     int64_t n, stake, now = now_ms(c->f);
     int rc = kw_db_exec(db, &SQL_HARVESTED, KW_ARGS(KW_I(c->pos), KW_I(c->amount), KW_I(now)), &n, err);
     if (rc || n == 0)
-        return rc;
+        return rc ? rc : close_stale(db, c, now, err);
     if ((rc = kw_db_query_int(db, &SQL_STAKE, KW_ARGS(KW_I(c->pos)), &stake, err)) ||
         (rc = post_chain(db, KW_ACCT_USER_ESCROW, c->user, KW_ACCT_CHAIN_IN, stake + c->amount, "harvest", c->pos, now,
                          err)) ||
@@ -252,7 +259,7 @@ static int failed_tx(kw_db *db, void *ctx, kw_err *err)
     int64_t n, now = now_ms(c->f);
     int rc = kw_db_exec(db, &SQL_FAILED, KW_ARGS(KW_I(c->pos), KW_T(c->error), KW_I(now)), &n, err);
     if (rc || n == 0)
-        return rc;
+        return rc ? rc : close_stale(db, c, now, err);
     if (c->tx && (rc = tx_close(db, c->tx, "failed", c->error, now, err)))
         return rc;
     return position_event(db, c->user, c->pos, "failed", now, err);

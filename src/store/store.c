@@ -228,7 +228,12 @@ int kw_db_query_int(kw_db *db, const kw_sql *sql, const kw_param *params, size_t
     rc = kw_rows_next(r, err);
     if (rc == 1) {
         *out = kw_rows_is_null(r, 0) ? 0 : kw_rows_int(r, 0);
-        rc = 0;
+        /* Run the statement to its end: outside a transaction SQLite commits
+         * an INSERT … RETURNING only then, and that commit can still fail (a
+         * full disk, a deferred constraint). Stopping at the first row would
+         * report a row that was never written. */
+        while ((rc = kw_rows_next(r, err)) == 1)
+            ;
     } else if (rc == 0) {
         rc = kw_err_set(err, KW_ENOTFOUND, "no row");
     }

@@ -22,6 +22,8 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/kalewx-chaos.XXXXXX")
 mkdir "$dir/data"
 mounted=0
 cleanup() {
+    # CHAOS_KEEP keeps everything for a post-mortem, the tmpfs's files included.
+    [ -n "${CHAOS_KEEP:-}" ] && [ $mounted -eq 1 ] && cp -a "$dir/data" "$dir/data.kept"
     [ $mounted -eq 1 ] && umount "$dir/data"
     [ $pg -eq 1 ] && kw_pg_stop
     if [ -n "${CHAOS_KEEP:-}" ]; then echo "chaos: kept $dir"; else rm -rf "$dir"; fi

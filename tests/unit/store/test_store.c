@@ -363,6 +363,28 @@ Test(store, a_lost_connection_is_transient_and_replaced)
     cr_assert_eq(kw_db_query_int(db, &MY_PID, KW_NOARGS, &pid, &err), 0, "reconnected: %s", err.msg);
 }
 
+static const kw_sql CREATE_PARENT = {.sql = "CREATE TABLE kwp (id INTEGER PRIMARY KEY)"};
+static const kw_sql CREATE_CHILD = {
+    .sqlite = "CREATE TABLE kwc (id INTEGER PRIMARY KEY, p INTEGER REFERENCES kwp (id) DEFERRABLE INITIALLY DEFERRED)",
+    .pg = "CREATE TABLE kwc (id BIGSERIAL PRIMARY KEY, p BIGINT REFERENCES kwp (id) DEFERRABLE INITIALLY DEFERRED)"};
+static const kw_sql INSERT_CHILD = {.sql = "INSERT INTO kwc (p) VALUES ($1) RETURNING id"};
+static const kw_sql COUNT_CHILD = {.sql = "SELECT COUNT(*) FROM kwc"};
+
+/* Outside a transaction an INSERT … RETURNING commits when the statement
+ * ends, after its row was returned; a commit that fails (here a deferred
+ * foreign key, in production a full disk) must be the statement's result,
+ * not a row id that was never written. */
+Test(store, a_returning_insert_whose_commit_fails_is_an_error)
+{
+    int64_t id = 0, n = -1;
+    cr_assert_eq(kw_db_exec(db, &CREATE_PARENT, KW_NOARGS, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(kw_db_exec(db, &CREATE_CHILD, KW_NOARGS, NULL, &err), 0, "%s", err.msg);
+    int rc = kw_db_query_int(db, &INSERT_CHILD, KW_ARGS(KW_I(42)), &id, &err);
+    cr_assert_eq(rc, KW_EINVAL, "rc %d, id %lld: %s", rc, (long long)id, err.msg);
+    cr_assert_eq(kw_db_query_int(db, &COUNT_CHILD, KW_NOARGS, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 0);
+}
+
 static const kw_sql CAP_PAGES = {.sqlite = "PRAGMA max_page_count = 1", .pg = "SELECT 1"};
 static const kw_sql UNCAP_PAGES = {.sqlite = "PRAGMA max_page_count = 1000000", .pg = "SELECT 1"};
 
