@@ -4,11 +4,13 @@
 #   tests/chaos/run.sh [--postgresql] [--seconds N] [chaos options...]
 #
 # The data directory is a 256 MiB tmpfs when this user may mount one (root),
-# so the disk can really be filled; otherwise chaos fills it with
-# RLIMIT_FSIZE instead. --postgresql runs on a throwaway PostgreSQL server
-# (tests/pg_env.sh) that chaos restarts with `pg_ctl restart -m immediate`.
-# Needs KALEWX (the binary) and CHAOS (the chaos program) in the environment;
-# `ninja -C build` builds both (build/kalewx, build/tests/chaos/chaos).
+# so the disk can really be filled; otherwise (or with CHAOS_NO_MOUNT set)
+# chaos stands a restart under RLIMIT_FSIZE in for a full disk. --postgresql
+# runs on a throwaway PostgreSQL server (tests/pg_env.sh) that chaos restarts
+# with `pg_ctl restart -m immediate`. CHAOS_KEEP keeps the directory, logs
+# and data for a post-mortem. Needs KALEWX (the binary) and CHAOS (the chaos
+# program) in the environment; `ninja -C build` builds both (build/kalewx,
+# build/tests/chaos/chaos).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 pg=0
@@ -29,7 +31,7 @@ cleanup() {
     if [ -n "${CHAOS_KEEP:-}" ]; then echo "chaos: kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
-if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=256m,mode=0700 tmpfs "$dir/data" 2>/dev/null; then
+if [ -z "${CHAOS_NO_MOUNT:-}" ] && [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=256m,mode=0700 tmpfs "$dir/data" 2>/dev/null; then
     mounted=1
     export CHAOS_DISK=tmpfs
 else
