@@ -285,7 +285,13 @@ void kw_follow_close(kw_follow *f)
         return;
     erase_status(f);
     fflush(stdout);
-    sigaction(SIGINT, &f->old_int, NULL);
+    /* After a Ctrl-C the command is on its way out: a second SIGINT — or the
+     * same one delivered twice, as timeout(1) does to its process group —
+     * must not cut the clean exit short. */
+    if (stop_requested)
+        signal(SIGINT, SIG_IGN);
+    else
+        sigaction(SIGINT, &f->old_int, NULL);
     kw_client_stream_close(f->stream);
     kw_stream_free(&f->parser);
     free(f);
