@@ -600,10 +600,6 @@ static int work_step(kw_farming *f, const kw_chain_status *s, kw_err *err)
             rc = fail_position(f, p->id, p->user, 0, "the block closed before its work was accepted", err);
             continue;
         }
-        /* Planted in a block newer than the status this tick read (the plant
-         * rolled the farm over): its work must wait for that block's entropy. */
-        if (p->block > (int64_t)s->farm_index)
-            continue;
         kw_chain_pail pail;
         kw_err cerr;
         if (kw_chain_pail_get(f->chain, p->w.key, (uint32_t)p->block, &pail, &cerr) != 0 ||
