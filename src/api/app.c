@@ -7,9 +7,9 @@
 
 #include "api/handlers.h"
 #include "crypto/sha.h"
+#include "engine/idem.h"
 #include "obs/log.h"
 
-#define IDEM_TTL_MS (INT64_C(24) * 3600 * 1000)
 /* How long the readers wait for a hole in the outbox ids to fill (outbox.h). */
 #define HOLE_WAIT_MS 5000
 #define PURGE_EVERY_MS (INT64_C(3600) * 1000)
@@ -129,7 +129,7 @@ static int idem_store(void *ctx, int64_t user_id, const char *key, const kw_idem
         if (rc == 0)
             rc = kw_db_exec(db, &SQL_IDEM_PUT,
                             KW_ARGS(KW_T(scope), KW_T(key), KW_B(hash, 32), KW_I(rec->status), KW_T(body), KW_I(now),
-                                    KW_I(now + IDEM_TTL_MS)),
+                                    KW_I(now + KW_IDEM_TTL_MS)),
                             NULL, &err);
         kw_store_release(app->engine->store, db);
     }

@@ -179,8 +179,7 @@ static int reconcile(kw_cli *cli, int argc, char **argv)
     kw_reconcile_report r;
     /* A transient chain fault is not a verdict on the books: retry it, with
      * the patience of a one-off command. */
-    kw_retry retry = kw_retry_default(kw_clock_system(), NULL, (uint64_t)getpid() | 1);
-    retry.attempts = 10;
+    kw_retry retry = kw_retry_patient(kw_clock_system(), NULL, (uint64_t)getpid() | 1);
     int rc = kw_reconcile(st, &chain, &retry, &r, &err);
     if (rc && rc != KW_EINTERNAL)
         goto fail;

@@ -205,8 +205,7 @@ int kw_engine_open(const kw_config *cfg, const kw_clock *clock, kw_engine **out,
     pthread_cond_init(&e->wake, NULL);
     kw_breaker_init(&e->breaker, 5, 30000);
     /* Start-up is patient with a flaky chain: it has nothing better to do. */
-    e->retry = kw_retry_default(e->clock, &e->breaker, (uint64_t)kw_clock_now_ms(e->clock) | 1);
-    e->retry.attempts = 10;
+    e->retry = kw_retry_patient(e->clock, &e->breaker, (uint64_t)kw_clock_now_ms(e->clock) | 1);
 
     kw_store_options so = {.url = kw_config_str(cfg, KW_CFG_DATABASE_URL),
                            .data_dir = kw_config_str(cfg, KW_CFG_KALEWX_DATA_DIR),

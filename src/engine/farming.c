@@ -830,8 +830,7 @@ done:
 typedef struct transfer_request {
     const kw_transfer_req *q;
     const char *kind;
-    kw_idem idem;
-    bool keyed;
+    kw_idem idem;         /* when q->idempotency_key is set */
     kw_transfer_res *res;
 } transfer_request;
 
@@ -842,7 +841,7 @@ static int request_tx(kw_db *db, void *ctx, kw_err *err)
     bool withdrawal = strcmp(r->kind, "withdrawal") == 0;
     *r->res = (kw_transfer_res){0};
     int rc;
-    if (r->keyed) {
+    if (q->idempotency_key) {
         char *stored;
         if ((rc = kw_idem_find(db, &r->idem, q->now_ms, &stored, err)) == 1) {
             r->res->tx_id = json_int_field(stored, "id");
@@ -865,7 +864,7 @@ static int request_tx(kw_db *db, void *ctx, kw_err *err)
                           r->res->tx_id, q->now_ms, err)) ||
          (rc = balance_event(db, q->user_id, "withdrawal", q->now_ms, err))))
         return rc;
-    if (!r->keyed)
+    if (!q->idempotency_key)
         return 0;
     char stored[48];
     snprintf(stored, sizeof stored, "{\"id\":%lld}", (long long)r->res->tx_id);
@@ -874,11 +873,11 @@ static int request_tx(kw_db *db, void *ctx, kw_err *err)
 
 static int queue_transfer(kw_store *st, const char *kind, const kw_transfer_req *q, kw_transfer_res *res, kw_err *err)
 {
-    transfer_request r = {.q = q, .kind = kind, .res = res, .keyed = q->idempotency_key != NULL};
+    transfer_request r = {.q = q, .kind = kind, .res = res};
     char canon[160];
     int n = snprintf(canon, sizeof canon, "%s|%lld|%lld|%s", kind, (long long)q->user_id, (long long)q->amount,
                      q->to ? q->to : "");
-    if (r.keyed && kw_idem_init(&r.idem, kind, q->caller_id, q->idempotency_key, canon, (size_t)n, err) != 0)
+    if (q->idempotency_key && kw_idem_init(&r.idem, kind, q->caller_id, q->idempotency_key, canon, (size_t)n, err) != 0)
         return KW_EINVAL;
     return kw_store_tx(st, request_tx, &r, err);
 }

@@ -54,6 +54,13 @@ kw_retry kw_retry_default(const kw_clock *clock, kw_breaker *breaker, uint64_t s
                       .rng = seed ? seed : 0x2545F4914F6CDD1Dull};
 }
 
+kw_retry kw_retry_patient(const kw_clock *clock, kw_breaker *breaker, uint64_t seed)
+{
+    kw_retry r = kw_retry_default(clock, breaker, seed);
+    r.attempts = 10;
+    return r;
+}
+
 int64_t kw_retry_delay_ms(kw_retry *r, int n)
 {
     int shift = n - 2 < 0 ? 0 : (n - 2 > 20 ? 20 : n - 2);

@@ -58,6 +58,10 @@ bool kw_breaker_is_open(kw_breaker *b, const kw_clock *clock);
 /* The SPEC defaults: 3 tries, 1 s base. */
 kw_retry kw_retry_default(const kw_clock *clock, kw_breaker *breaker, uint64_t seed);
 
+/* The same with ten tries: for callers with nothing better to do than wait
+ * (start-up, one-off commands, test checks). */
+kw_retry kw_retry_patient(const kw_clock *clock, kw_breaker *breaker, uint64_t seed);
+
 /* The wait before try n (n ≥ 2): uniform in [d/2, d] with d = base · 2^(n−2). */
 int64_t kw_retry_delay_ms(kw_retry *r, int n);
 

@@ -318,8 +318,7 @@ void check_books(fixture *f, uint64_t before)
     kw_reconcile_report rep;
     /* Patient, like `kalewx admin reconcile`: the engine's own retries wait
      * at most a tick's budget. */
-    kw_retry patient = kw_retry_default(&f->clock.clock, NULL, 1);
-    patient.attempts = 10;
+    kw_retry patient = kw_retry_patient(&f->clock.clock, NULL, 1);
     CHECK(kw_reconcile(f->e->store, &f->e->chain, &patient, &rep, &e) == 0, "%s", e.msg);
 }
 

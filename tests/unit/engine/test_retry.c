@@ -136,3 +136,15 @@ Test(retry, breaker_opens_refuses_and_half_opens)
     cr_assert_eq(br.trips, 3);
     kw_breaker_destroy(&br);
 }
+
+Test(retry, patient_tries_ten_times)
+{
+    kw_manual_clock mc;
+    kw_manual_clock_init(&mc, 0);
+    kw_retry r = kw_retry_patient(&mc.clock, NULL, 7);
+    script s = {(const int[]){KW_ETRANSIENT}, 1, 0};
+    kw_err e;
+    cr_assert_eq(kw_retry_call(&r, scripted, &s, &e), KW_ETRANSIENT);
+    cr_assert_eq(s.calls, 10);
+    cr_assert_eq(r.base_ms, kw_retry_default(&mc.clock, NULL, 7).base_ms);
+}
