@@ -22,6 +22,7 @@ struct kw_api {
     kw_server *server;
     kw_metrics *metrics;
     int64_t started;
+    bool quiesced;
 };
 
 /* One row per endpoint file. */
@@ -118,13 +119,22 @@ fail:
     return rc;
 }
 
-void kw_api_stop(kw_api *api)
+void kw_api_quiesce(kw_api *api)
 {
-    if (!api)
+    if (!api || api->quiesced)
         return;
     /* Streams first: the server may only stop once none is suspended. */
     kw_sse_stop(api->sse);
     kw_server_stop(api->server);
+    api->server = NULL;
+    api->quiesced = true;
+}
+
+void kw_api_stop(kw_api *api)
+{
+    if (!api)
+        return;
+    kw_api_quiesce(api);
     kw_sse_free(api->sse);
     kw_hub_free(api->hub);
     kw_router_free(api->router);

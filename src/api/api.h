@@ -59,7 +59,12 @@ typedef struct kw_api_hooks {
 /* Starts serving. port < 0 uses the PORT setting, 0 any free port. Errors
  * name the setting or resource at fault. The hooks' ctx must outlive the API. */
 int kw_api_start(const kw_config *cfg, const kw_api_hooks *hooks, int port, kw_api **out, kw_err *err) KW_WUR;
-/* Ends event streams, stops the server and frees everything. */
+/* Ends event streams and stops the server: when it returns no handler runs
+ * any more, but the API can still be published into. For an application
+ * whose handlers use something that in turn publishes (the outbox pump):
+ * quiesce, stop that, then kw_api_stop. */
+void kw_api_quiesce(kw_api *api);
+/* Quiesces (unless done) and frees everything. */
 void kw_api_stop(kw_api *api);
 
 uint16_t kw_api_port(const kw_api *api);

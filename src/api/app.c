@@ -413,8 +413,11 @@ void kw_app_stop(kw_app *app)
     if (app->engine)
         kw_engine_on_tick(app->engine, NULL, NULL);
     unsample_app(app);
-    /* The pump publishes into the api: it stops first. */
+    /* Handlers wake the pump and the pump publishes into the api: no handler
+     * may run once the pump is gone, and the api must outlive the pump. */
+    kw_api_quiesce(app->api);
     kw_outbox_pump_stop(app->pump);
+    app->pump = NULL;
     kw_api_stop(app->api);
     kw_webhooks_free(app->webhooks);
     kw_secret_free(&app->token_key);
